@@ -1,0 +1,52 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SCALE ?= 1
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench loadtest install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when the package metadata changed.
+$(VENV)/.installed: setup.cfg entry_points.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[anomaly,redis,postgres]'
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg entry_points.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -e examples/hello_plugin
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(BIN)/modular-server db upgrade
+	@if $(BIN)/modular-server --help | grep -q demo-data; then $(BIN)/modular-server demo-data --scale $(SCALE) --if-empty; fi
+	@echo "Admin API key (send as 'Authorization: Bearer <key>'):"
+	@$(BIN)/modular-server keys create --name dev-admin --scope admin --replace --quiet
+	@echo "API docs: http://$(HOST):$(PORT)/docs"
+	$(BIN)/modular-server serve --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
+
+bench: install-test
+	$(BIN)/python -m benchmarks
+
+loadtest: install-test
+	$(BIN)/python -m benchmarks.loadtest
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info

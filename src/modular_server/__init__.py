@@ -1,0 +1,6 @@
+"""modular_server: a plugin-based API server for inventory work.
+
+Plugin authors import what they need from :mod:`modular_server.hooks`.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from modular_server.cli import main
+
+raise SystemExit(main())

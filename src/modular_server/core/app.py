@@ -1,0 +1,122 @@
+"""create_app(settings) -> FastAPI: the kernel, the data layer and every serving plugin."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from modular_server import __version__
+from modular_server.core import health, system
+from modular_server.core.database import Database
+from modular_server.core.errors import install_error_handlers
+from modular_server.core.logs import configure_logging
+from modular_server.core.middleware import API_PREFIX, RequestLifecycle
+from modular_server.core.migrator import Migrator
+from modular_server.core.plugins import PluginHost
+from modular_server.core.security import ApiKeyAuthentication, KeyStore
+from modular_server.core.sources import PluginSource, discover_entry_points
+from modular_server.hooks.policy import scope_of
+from modular_server.settings import Settings
+
+log = logging.getLogger("modular_server")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    sources: Sequence[PluginSource] | None = None,
+    extra_sources: Iterable[PluginSource] = (),
+) -> FastAPI:
+    """Build the application. ``sources`` replaces entry-point discovery (tests);
+    ``extra_sources`` adds plugins to the discovered ones.
+
+    Raises :class:`~modular_server.core.plugins.PluginStartupError` in strict mode when an
+    enabled plugin cannot be loaded.
+    """
+    settings = settings or Settings()
+    host = PluginHost(settings)
+    found = list(discover_entry_points() if sources is None else sources) + list(extra_sources)
+    host.load(found)
+    host.raise_if_strict()
+
+    db = Database(settings, host)
+    migrator = Migrator(db, host)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await migrator.ensure_current(settings.migrate_on_startup)
+        await host.start(app)
+        host.raise_if_strict()
+        for record in host.failures():
+            log.warning("plugin %s is %s: %s", record.name, record.state.value, record.reason)
+        try:
+            yield
+        finally:
+            await host.stop(app)
+            await db.dispose()
+
+    app = FastAPI(
+        title="modular-server",
+        version=__version__,
+        description="Inventory API: Artikel, Chargen, Lager, Reservierungen - and every plugin you enable.",
+        lifespan=lifespan,
+    )
+    db.app = app
+    host.register_builtin(ApiKeyAuthentication(), "core.api_keys")
+    host.rebuild_dispatch()
+    app.state.settings = settings
+    app.state.host = host
+    app.state.db = db
+    app.state.migrator = migrator
+    app.state.keys = KeyStore(db, settings.api_key_cache_seconds)
+
+    # Routes are added flat (not through include_router): the middleware resolves each
+    # request to its route template and owning plugin in one pass over app.router.routes.
+    app.router.routes.extend(health.router.routes)
+    app.router.routes.extend(system.router.routes)
+    route_owner: dict[int, str] = {}
+    for record in host.active():
+        for router in record.routers:
+            app.router.routes.extend(router.routes)
+            route_owner.update((id(route), record.name) for route in router.routes)
+    app.state.route_owner = route_owner
+
+    install_error_handlers(app)
+    app.add_middleware(RequestLifecycle, fastapi_app=app, host=host, route_owner=route_owner)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The schema with the bearer scheme and each operation's required scope."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schema.setdefault("components", {}).setdefault("securitySchemes", {})["apiKey"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Authorization: Bearer <key> (create one with `modular-server keys create`)",
+    }
+    endpoints = {(getattr(r, "path", None), m): r.endpoint for r in app.routes for m in getattr(r, "methods", ()) or ()}
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith(API_PREFIX):
+            continue
+        for method, operation in operations.items():
+            endpoint = endpoints.get((path, method.upper()))
+            needed = "admin" if path.startswith("/api/v1/system/") else scope_of(endpoint, method.upper())
+            operation["security"] = [{"apiKey": []}]
+            operation["x-required-scope"] = needed
+    app.openapi_schema = schema
+    return schema
+
+
+def app_factory() -> FastAPI:
+    """Entry for ``uvicorn --factory`` (each worker builds its app from the environment)."""
+    settings = Settings()
+    configure_logging(settings)
+    return create_app(settings)

@@ -1,0 +1,296 @@
+"""One data layer: the engine and sessions owned by the app, and the query and commit
+lifecycles turned into hooks.
+
+* Reads use :meth:`Database.session` (FastAPI dependency :data:`ReadSession`).
+* Writes go through :meth:`Database.transaction`, which serializes writers on SQLite
+  (``BEGIN IMMEDIATE`` plus an in-process lock, so no "database is locked"), retries on
+  serialization failures and deadlocks, and commits before returning - so after the handler
+  answers, the change is durable and the cache has been invalidated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData, event, inspect
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from modular_server.core.fingerprint import Fingerprinter
+from modular_server.hooks.context import Change, DomainEvent, QueryInfo, _current_request
+from modular_server.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from modular_server.core.plugins import PluginHost
+
+log = logging.getLogger("modular_server.database")
+T = TypeVar("T")
+
+# Constraint names are part of the schema: stable names make migrations and `db check` exact.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """The one declarative base of every plugin's models."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+_CHANGES = "modular_server.changes"
+_EVENTS = "modular_server.events"
+_WRITE = "modular_server_write"
+# PostgreSQL: serialization_failure, deadlock_detected; SQLite: busy/locked
+_RETRY_SQLSTATES = {"40001", "40P01"}
+
+
+def note_change(session: AsyncSession | Session, change: Change) -> None:
+    """Report a change made by a Core statement (guarded UPDATE, bulk insert) at row level.
+
+    ORM flushes are reported automatically; this is for statements the ORM cannot see into.
+    """
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    sync.info.setdefault(_CHANGES, []).append(change)
+
+
+def publish_event(session: AsyncSession | Session, event_: DomainEvent) -> None:
+    """Queue a domain event; it is delivered only if the session's transaction commits."""
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    sync.info.setdefault(_EVENTS, []).append(event_)
+
+
+class Database:
+    """Engine, session factories and lifecycle events for one app."""
+
+    def __init__(self, settings: Settings, host: PluginHost) -> None:
+        self.settings = settings
+        self.host = host
+        self.app: FastAPI | None = None
+        self.is_sqlite = settings.is_sqlite
+        self.engine: AsyncEngine = self._create_engine(settings)
+        self._fingerprints = Fingerprinter()
+        self._write_lock = asyncio.Lock()
+        tracked = type("TrackedSession", (Session,), {})
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=tracked)
+        self._write_sessions = async_sessionmaker(
+            self.engine.execution_options(**{_WRITE: True}),
+            expire_on_commit=False,
+            sync_session_class=tracked,
+        )
+        self._listen_queries(self.engine.sync_engine)
+        self._listen_commits(tracked)
+
+    # --- engine ----------------------------------------------------------------------------
+
+    def _create_engine(self, settings: Settings) -> AsyncEngine:
+        if self.is_sqlite:
+            engine = create_async_engine(
+                settings.database_url, connect_args={"timeout": settings.database_timeout_seconds}
+            )
+            self._configure_sqlite(engine.sync_engine)
+            return engine
+        return create_async_engine(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_pool_size,
+            pool_pre_ping=True,
+            pool_timeout=settings.database_timeout_seconds,
+            connect_args={
+                "timeout": settings.database_timeout_seconds,
+                "command_timeout": settings.database_timeout_seconds * 6,
+            },
+        )
+
+    def _configure_sqlite(self, engine: Engine) -> None:
+        timeout_ms = int(self.settings.database_timeout_seconds * 1000)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # take over BEGIN from the driver, so that writers can BEGIN IMMEDIATE
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", f"busy_timeout={timeout_ms}"):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    # --- sessions --------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A read session (no writes expected; closed at exit)."""
+        async with self._sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _writer(self) -> AsyncIterator[AsyncSession]:
+        if self.is_sqlite:
+            async with self._write_lock, self._write_sessions() as session:
+                yield session
+        else:
+            async with self._write_sessions() as session:
+                yield session
+
+    async def transaction(self, work: Callable[[AsyncSession], Awaitable[T]], *, retries: int = 3) -> T:
+        """Run ``work`` in one write transaction and commit; retry on serialization failures.
+
+        ``work`` must be safe to run again (it sees a fresh session each attempt).
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self._writer() as session, session.begin():
+                    return await work(session)
+            except (OperationalError, DBAPIError) as exc:
+                if attempt > retries or not _retryable(exc):
+                    raise
+                log.info("retrying transaction after %s (attempt %d)", type(exc.orig).__name__, attempt)
+                await asyncio.sleep(0.005 * 2**attempt)
+
+    # --- query lifecycle -------------------------------------------------------------------
+
+    def _listen_queries(self, engine: Engine) -> None:
+        dialect = engine.dialect.name
+        redact = not self.settings.log_sql_parameters
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _before(
+            conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+        ) -> None:
+            conn.info.setdefault("query_started", []).append(time.perf_counter())
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _after(
+            conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+        ) -> None:
+            duration = time.perf_counter() - conn.info["query_started"].pop()
+            ctx = _current_request.get()
+            if ctx is not None:
+                ctx.db_statements += 1
+                ctx.db_time += duration
+            if not self.host.has_observers("query_executed"):
+                return
+            fingerprint, is_select = self._fingerprints(statement)
+            query = QueryInfo(
+                fingerprint=fingerprint,
+                statement=statement,
+                duration=duration,
+                rowcount=cursor.rowcount if cursor.rowcount is not None else -1,
+                is_select=is_select,
+                executemany=executemany,
+                dialect=dialect,
+                parameters=None if redact else parameters,
+            )
+            self.host.observe("query_executed", app=self.app, ctx=ctx, query=query)
+
+        @event.listens_for(engine, "handle_error")
+        def _error(context: Any) -> None:
+            started = context.connection.info.get("query_started") if context.connection is not None else None
+            if started:
+                started.pop()
+
+    # --- commit lifecycle ------------------------------------------------------------------
+
+    def _listen_commits(self, session_class: type[Session]) -> None:
+        @event.listens_for(session_class, "after_flush")
+        def _flushed(session: Session, _flush_context: Any) -> None:
+            changes = session.info.setdefault(_CHANGES, [])
+            for op, objects in (("insert", session.new), ("update", session.dirty), ("delete", session.deleted)):
+                for obj in objects:
+                    if op == "update" and not session.is_modified(obj, include_collections=False):
+                        continue
+                    changes.append(_row_change(obj, op))
+
+        @event.listens_for(session_class, "do_orm_execute")
+        def _bulk(state: Any) -> None:
+            if state.is_insert or state.is_update or state.is_delete:
+                table = getattr(state.statement, "table", None)
+                if table is not None:
+                    op = "insert" if state.is_insert else "update" if state.is_update else "delete"
+                    state.session.info.setdefault(_CHANGES, []).append(Change(table=table.name, op=op))
+
+        @event.listens_for(session_class, "after_commit")
+        def _committed(session: Session) -> None:
+            changes = session.info.pop(_CHANGES, None)
+            events = session.info.pop(_EVENTS, None)
+            if changes and self.host.has_observers("changes_committed"):
+                self.host.observe("changes_committed", app=self.app, changes=_dedupe(changes))
+            for domain_event in events or ():
+                self.host.observe("event_published", app=self.app, event=domain_event)
+
+        @event.listens_for(session_class, "after_rollback")
+        def _rolled_back(session: Session) -> None:
+            session.info.pop(_CHANGES, None)
+            session.info.pop(_EVENTS, None)
+
+    async def publish(self, domain_event: DomainEvent) -> None:
+        """Publish an event that belongs to no transaction (e.g. from a scheduled check)."""
+        self.host.observe("event_published", app=self.app, event=domain_event)
+
+
+def _row_change(obj: Any, op: str) -> Change:
+    mapper = inspect(obj).mapper
+    table = mapper.local_table
+    pk = tuple(mapper.primary_key_from_instance(obj))
+    related = {}
+    for column in table.columns:
+        if column.foreign_keys:
+            related[column.key] = getattr(obj, mapper.get_property_by_column(column).key, None)
+    return Change(table=table.name, op=op, pk=pk, related=related)  # type: ignore[arg-type]
+
+
+def _dedupe(changes: list[Change]) -> list[Change]:
+    seen: set[tuple[Any, ...]] = set()
+    unique = []
+    for change in changes:
+        key = (change.table, change.op, change.pk, tuple(sorted(change.related.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(change)
+    return unique
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if code in _RETRY_SQLSTATES:
+        return True
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "deadlock" in text or "could not serialize" in text
+
+
+# --- FastAPI dependencies ------------------------------------------------------------------
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.db.session() as session:
+        yield session
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+ReadSession = Annotated[AsyncSession, Depends(get_session)]

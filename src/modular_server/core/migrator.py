@@ -1,0 +1,171 @@
+"""Per-plugin Alembic histories: upgrade, current revision, drift check, new revisions.
+
+The core and each plugin keep their own history and version table
+(``alembic_version_<name>``), applied in dependency order. A disabled plugin's history and
+tables are left untouched, so disabling never drops data and never breaks an upgrade.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from modular_server.core.database import Base, Database
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+CORE_VERSIONS = MIGRATIONS_DIR / "versions"
+CORE_TABLES = ("api_key",)
+
+
+class MigrationRequired(RuntimeError):
+    """The schema is behind the code and auto_migrate is off."""
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """One plugin's (or the core's) migration history."""
+
+    name: str
+    versions: Path
+    tables: tuple[str, ...]
+
+    @property
+    def version_table(self) -> str:
+        return f"alembic_version_{self.name}"
+
+    def config(self, connection: Connection | None = None) -> Config:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.set_main_option("version_locations", str(self.versions))
+        cfg.set_main_option("path_separator", "os")
+        cfg.attributes.update(connection=connection, version_table=self.version_table, tables=set(self.tables))
+        return cfg
+
+    def heads(self) -> set[str]:
+        return set(ScriptDirectory.from_config(self.config()).get_heads())
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryStatus:
+    name: str
+    current: tuple[str, ...]
+    heads: tuple[str, ...]
+
+    @property
+    def up_to_date(self) -> bool:
+        return set(self.current) == set(self.heads)
+
+
+def histories(host: Any) -> list[History]:
+    """The core's history, then each serving plugin's, in dependency order."""
+    found = [History("core", CORE_VERSIONS, CORE_TABLES)]
+    for record in host.active():
+        if record.migrations is not None:
+            found.append(History(record.name, record.migrations, record.tables))
+    return found
+
+
+class Migrator:
+    def __init__(self, db: Database, host: Any) -> None:
+        self.db = db
+        self.host = host
+
+    async def upgrade(self, target: str = "heads") -> list[HistoryStatus]:
+        for history in histories(self.host):
+            async with self.db.engine.begin() as conn:
+                await conn.run_sync(lambda sync, h=history: command.upgrade(h.config(sync), target))
+        return await self.status()
+
+    async def status(self) -> list[HistoryStatus]:
+        found = []
+        for history in histories(self.host):
+            async with self.db.engine.connect() as conn:
+                current = await conn.run_sync(_current_heads, history.version_table)
+            found.append(HistoryStatus(history.name, tuple(sorted(current)), tuple(sorted(history.heads()))))
+        return found
+
+    async def ensure_current(self, migrate: bool) -> None:
+        """Upgrade (``migrate``) or refuse to start when any history is behind."""
+        if migrate:
+            await self.upgrade()
+            return
+        behind = [s.name for s in await self.status() if not s.up_to_date]
+        if behind:
+            raise MigrationRequired(
+                f"the database schema is behind for: {', '.join(behind)}; run `modular-server db upgrade` "
+                "(or set MODULAR_SERVER_AUTO_MIGRATE=true)"
+            )
+
+    async def drift(self) -> dict[str, list[str]]:
+        """Differences between each history's models and the live schema (empty = clean)."""
+        found: dict[str, list[str]] = {}
+        for history in histories(self.host):
+            async with self.db.engine.connect() as conn:
+                diffs = await conn.run_sync(_compare, history.tables)
+            if diffs:
+                found[history.name] = diffs
+        return found
+
+    def revision(self, name: str, message: str, autogenerate: bool = True) -> Path | None:
+        """Write a new revision into ``name``'s history (a sync call; used by the CLI)."""
+        history = next((h for h in histories(self.host) if h.name == name), None)
+        if history is None:
+            raise KeyError(f"no migration history for plugin {name!r} (is it active, with migration_locations?)")
+        first = not history.heads()
+        cfg = history.config()
+
+        async def run() -> Any:
+            async with self.db.engine.connect() as conn:
+
+                def generate(sync: Connection) -> Any:
+                    cfg.attributes["connection"] = sync
+                    return command.revision(
+                        cfg,
+                        message=message,
+                        autogenerate=autogenerate,
+                        version_path=str(history.versions),
+                        branch_label=name if first else None,
+                        head="base" if first else f"{name}@head",
+                        rev_id=f"{name}_{len(list(history.versions.glob('*.py'))) + 1:04d}",
+                    )
+
+                return await conn.run_sync(generate)
+
+        script = asyncio.run(run())
+        return Path(script.path) if script is not None else None
+
+
+def _current_heads(conn: Connection, version_table: str) -> set[str]:
+    return set(MigrationContext.configure(conn, opts={"version_table": version_table}).get_current_heads())
+
+
+def _compare(conn: Connection, tables: Iterable[str]) -> list[str]:
+    owned = set(tables)
+
+    def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if type_ == "table":
+            return name in owned
+        table = getattr(obj, "table", None)
+        return table is None or table.name in owned
+
+    context = MigrationContext.configure(conn, opts={"include_object": include_object, "compare_type": True})
+    return [_describe(diff) for diff in compare_metadata(context, Base.metadata)]
+
+
+def _describe(diff: Any) -> str:
+    if isinstance(diff, list):
+        return "; ".join(_describe(d) for d in diff)
+    kind, *rest = diff
+    target = rest[0] if rest else None
+    name = getattr(target, "name", None) or (rest[2] if kind.startswith("modify") and len(rest) > 2 else target)
+    return f"{kind}: {name}"

@@ -1,0 +1,164 @@
+"""The plugin contract: every hook a plugin may implement, documented where it is declared.
+
+A plugin is a module (or object) with a ``PLUGIN = PluginSpec(...)`` attribute and functions
+decorated with ``@hookimpl`` whose names match the specs below. A hook implementation may take
+any subset of the arguments a spec names. A misspelled hook name makes the plugin fail to load
+(state ``setup_failed``, the reason names the hook).
+
+Kinds of hooks
+--------------
+collect
+    Called once per plugin at setup; each plugin's answer is kept with its name.
+isolated
+    ``startup``/``shutdown``: may be ``async``; each runs under a timeout. A failing startup
+    turns that plugin ``setup_failed``; the others go on.
+gate (firstresult)
+    The first non-None answer wins; may be ``async``; exceptions propagate (a broken gate is a
+    broken request).
+observer
+    Sync and cheap: called on the hot path. An exception is logged with the plugin's name and
+    counted; after ``observer_failure_limit`` consecutive failures the plugin's observers are
+    switched off and it becomes ``degraded``. An observer that returns an awaitable has it run
+    as a background task under ``observer_timeout_seconds``. Heavy work belongs on a queue.
+
+Every runtime hook receives ``app`` (the FastAPI application); a plugin keeps its state in
+``app.state.host.data[plugin_name]`` (see :meth:`PluginHost.data`), never in module globals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from modular_server.hooks.markers import hookspec
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter, FastAPI
+    from pydantic import BaseModel
+    from starlette.datastructures import Headers
+
+    from modular_server.hooks.cli import CliCommand
+    from modular_server.hooks.context import (
+        CachedResponse,
+        Change,
+        DomainEvent,
+        Principal,
+        QueryInfo,
+        RequestContext,
+        ResponseInfo,
+    )
+    from modular_server.hooks.health import HealthResult
+
+
+# --- setup (collect) -----------------------------------------------------------------------
+
+
+@hookspec
+def plugin_settings() -> type[BaseModel] | None:
+    """Return the pydantic model of this plugin's settings.
+
+    Values come from ``MODULAR_SERVER_<NAME>__<FIELD>`` environment variables, the ``.env``
+    file, and the ``[<name>]`` table of ``modular-server.toml`` (in that precedence). The
+    validated instance is available as ``app.state.host.settings_for(name)``. A validation
+    error makes the plugin ``invalid_config`` with pydantic's message.
+    """
+
+
+@hookspec
+def register_models() -> Iterable[ModuleType]:
+    """Return the modules that define this plugin's tables (on ``modular_server.core.database.Base``).
+
+    The core records which tables each plugin owns; defining a table another plugin owns
+    fails the plugin with a reason naming both.
+    """
+
+
+@hookspec
+def migration_locations() -> Path | None:
+    """Return this plugin's Alembic ``versions`` folder.
+
+    Each plugin has its own revision history (its own version table), applied after the
+    histories of the plugins it requires. Indexes belong in these revisions.
+    """
+
+
+@hookspec
+def register_routes(settings: Any) -> Iterable[APIRouter]:
+    """Return the routers of this plugin; every route path must start with a declared prefix.
+
+    ``settings`` is this plugin's validated settings instance (or None).
+    """
+
+
+@hookspec
+def cli_commands() -> Iterable[CliCommand]:
+    """Return extra ``modular-server`` subcommands."""
+
+
+# --- life (isolated) -----------------------------------------------------------------------
+
+
+@hookspec
+def startup(app: FastAPI, settings: Any) -> Awaitable[None] | None:
+    """Acquire resources (connections, background tasks); may be async. Runs in dependency order."""
+
+
+@hookspec
+def shutdown(app: FastAPI) -> Awaitable[None] | None:
+    """Release what ``startup`` acquired; may be async. Runs in reverse dependency order."""
+
+
+@hookspec
+def health_checks(app: FastAPI) -> Mapping[str, Callable[[], Awaitable[HealthResult]]]:
+    """Return named async checks reported by ``/health/ready``."""
+
+
+# --- request -------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def authenticate(app: FastAPI, headers: Headers) -> Principal | Awaitable[Principal | None] | None:
+    """Gate: identify the caller of an ``/api`` request, or return None to let the next plugin try.
+
+    The core's API-key authentication runs last, so a plugin can add OIDC/JWT in front of it.
+    """
+
+
+@hookspec(firstresult=True)
+def lookup_response(app: FastAPI, ctx: RequestContext) -> CachedResponse | Awaitable[CachedResponse | None] | None:
+    """Gate: answer the request without running its handler (the response cache).
+
+    Called after authentication and routing, so ``ctx.route``, ``ctx.endpoint`` and
+    ``ctx.principal`` are set. Set ``ctx.buffer_response = True`` to receive the whole body
+    in ``before_response``.
+    """
+
+
+@hookspec
+def before_response(app: FastAPI, ctx: RequestContext, response: ResponseInfo) -> None:
+    """Observer: the response is about to be sent; headers (and a buffered body) may be changed."""
+
+
+@hookspec
+def request_finished(app: FastAPI, ctx: RequestContext, response: ResponseInfo) -> None:
+    """Observer: the response has been sent (timings, query statistics, storing in a cache)."""
+
+
+# --- query and data ------------------------------------------------------------------------
+
+
+@hookspec
+def query_executed(app: FastAPI, ctx: RequestContext | None, query: QueryInfo) -> None:
+    """Observer: one SQL statement ran. ``ctx`` is None outside a request."""
+
+
+@hookspec
+def changes_committed(app: FastAPI, changes: list[Change]) -> None:
+    """Observer: a transaction committed these row changes (never called after a rollback)."""
+
+
+@hookspec
+def event_published(app: FastAPI, event: DomainEvent) -> None:
+    """Observer: a domain event, delivered after the transaction that raised it committed."""
