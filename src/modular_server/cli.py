@@ -38,11 +38,13 @@ def _run_with_app(app: FastAPI, work: Callable[[FastAPI], Awaitable[int | None]]
 # --- serve ---------------------------------------------------------------------------------
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
+def _serve(args: argparse.Namespace, app: FastAPI) -> int:
     import uvicorn
 
-    # Each worker builds its own app from the environment (settings reach it through env).
-    create_app(settings)  # fail fast (strict mode, bad plugin graph) before forking workers
+    settings: Settings = app.state.settings
+    # Each worker builds its own app from the environment; build one here first so that strict
+    # mode fails fast, before uvicorn forks workers.
+    create_app(settings)
     uvicorn.run(
         "modular_server.core.app:app_factory",
         factory=True,
@@ -59,13 +61,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 # --- plugins -------------------------------------------------------------------------------
 
 
-def _plugins(args: argparse.Namespace, settings: Settings) -> int:
+def _plugins(args: argparse.Namespace, app: FastAPI) -> int:
     console = Console()
-    try:
-        app = create_app(settings.model_copy(update={"strict_plugins": False}))
-    except PluginStartupError as exc:  # not raised with strict off; kept for clarity
-        console.print(str(exc))
-        return 1
     host = app.state.host
     if args.action == "graph":
         order = explain_order({n: r.requires for n, r in host.records.items()})
@@ -99,8 +96,7 @@ def _plugins(args: argparse.Namespace, settings: Settings) -> int:
 # --- db ------------------------------------------------------------------------------------
 
 
-def _db(args: argparse.Namespace, settings: Settings) -> int:
-    app = create_app(settings)
+def _db(args: argparse.Namespace, app: FastAPI) -> int:
     migrator = app.state.migrator
     console = Console()
     if args.action == "revision":
@@ -137,8 +133,7 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
 # --- keys ----------------------------------------------------------------------------------
 
 
-def _keys(args: argparse.Namespace, settings: Settings) -> int:
-    app = create_app(settings)
+def _keys(args: argparse.Namespace, app: FastAPI) -> int:
     console = Console()
 
     async def work(app: FastAPI) -> int:
@@ -168,10 +163,8 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
 # --- plugin commands -----------------------------------------------------------------------
 
 
-def _plugin_command(command: CliCommand) -> Callable[[argparse.Namespace, Settings], int]:
-    def run(args: argparse.Namespace, settings: Settings) -> int:
-        app = create_app(settings)
-
+def _plugin_command(command: CliCommand) -> Callable[[argparse.Namespace, FastAPI], int]:
+    def run(args: argparse.Namespace, app: FastAPI) -> int:
         async def work(app: FastAPI) -> int | None:
             result = command.run(args, app)
             return await result if inspect.isawaitable(result) else result
@@ -224,9 +217,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     configure_logging(settings)
     try:
-        probe = create_app(settings.model_copy(update={"strict_plugins": False}))
+        # `plugins` reports failures instead of refusing; every other command honours strict mode.
+        words = list(sys.argv[1:] if argv is None else argv)
+        wants_report = bool(words) and words[0] == "plugins"
+        app = create_app(settings.model_copy(update={"strict_plugins": False}) if wants_report else settings)
         commands: list[CliCommand] = []
-        for _name, found in probe.state.host.collect("cli_commands"):
+        for _name, found in app.state.host.collect("cli_commands"):
             commands.extend(found)
         parser = build_parser(commands)
         args = parser.parse_args(argv)
@@ -234,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("keys create/revoke need a name")
         if args.command == "db" and args.action == "revision" and not args.plugin:
             parser.error("db revision needs --plugin")
-        return int(args.handler(args, settings) or 0)
+        return int(args.handler(args, app) or 0)
     except (PluginStartupError, MigrationRequired) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

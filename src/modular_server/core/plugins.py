@@ -123,7 +123,8 @@ class PluginHost:
             try:
                 obj = source.load()
             except Exception as exc:  # an import of third-party code may raise anything
-                log.exception("plugin %s failed to import", source.name)
+                log.warning("plugin %s failed to import: %s: %s", source.name, type(exc).__name__, exc,
+                            exc_info=log.isEnabledFor(logging.DEBUG))
                 record.fail(
                     PluginState.IMPORT_ERROR, f"{type(exc).__name__}: {exc}", f"fix the import error in {source.origin}"
                 )

@@ -1,0 +1,99 @@
+"""``Idempotency-Key`` for POSTs that book or reserve: a retry returns the first response and
+changes nothing; the same key with a different body is refused (422).
+
+The record is inserted first in the work's own transaction: a concurrent duplicate blocks on
+the unique index (PostgreSQL) or on the writer lock (SQLite) until the first commits, then
+finds the stored response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from modular_server.core.errors import Problem
+from modular_server.core.models import IdempotencyRecord
+from modular_server.hooks.context import current_request
+
+HEADER = "idempotency-key"
+MAX_KEY_LENGTH = 200
+
+
+def _request_hash(payload: Any) -> str:
+    return hashlib.sha256(orjson.dumps(jsonable_encoder(payload), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _json_response(status: int, body: bytes, replayed: bool) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+async def run_idempotent(
+    request: Request,
+    payload: Any,
+    work: Callable[[AsyncSession], Awaitable[Any]],
+    *,
+    status_code: int = 201,
+) -> Response:
+    """Run ``work`` in a write transaction; with an Idempotency-Key, at most once per key.
+
+    ``payload`` is the parsed request body (what the key is bound to); ``work`` returns a
+    JSON-able result (pydantic models included).
+    """
+    db = request.app.state.db
+    key = request.headers.get(HEADER)
+    if key is None:
+        result = await db.transaction(work)
+        return _json_response(status_code, orjson.dumps(jsonable_encoder(result)), replayed=False)
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise Problem(400, f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", slug="bad-idempotency-key")
+    ctx = current_request()
+    principal = ctx.principal.name if ctx and ctx.principal else "-"
+    route = f"{request.method} {ctx.route if ctx else request.url.path}"
+    digest = _request_hash(payload)
+
+    async def replay(session: AsyncSession) -> IdempotencyRecord | None:
+        return await session.scalar(
+            select(IdempotencyRecord).where(IdempotencyRecord.principal == principal, IdempotencyRecord.key == key)
+        )
+
+    def check(record: IdempotencyRecord) -> Response:
+        if record.route != route or record.request_hash != digest:
+            raise Problem(
+                422,
+                "this Idempotency-Key was used with a different request",
+                slug="idempotency-key-reused",
+                errors=[{"field": "header.Idempotency-Key", "reason": "already used for another request"}],
+            )
+        return _json_response(record.status, record.body, replayed=True)
+
+    async def once(session: AsyncSession) -> Response:
+        existing = await replay(session)
+        if existing is not None:
+            return check(existing)
+        record = IdempotencyRecord(
+            principal=principal, key=key, route=route, request_hash=digest, status=status_code, body=b""
+        )
+        session.add(record)
+        await session.flush()  # takes the unique slot now: a concurrent duplicate waits here
+        body = orjson.dumps(jsonable_encoder(await work(session)))
+        record.body = body
+        return _json_response(status_code, body, replayed=False)
+
+    try:
+        return await db.transaction(once)
+    except IntegrityError:
+        async with db.session() as session:
+            existing = await replay(session)
+        if existing is None:
+            raise
+        return check(existing)

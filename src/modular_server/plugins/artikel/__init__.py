@@ -1,0 +1,28 @@
+"""The artikel plugin: Artikel and Einheiten (units with conversion)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+from modular_server.hooks import PluginSpec, hookimpl
+
+PLUGIN = PluginSpec(
+    name="artikel",
+    version="0.1.0",
+    description="Artikel and Einheiten (units with conversion)",
+    requires=(),
+    prefixes=("/api/v1/artikel", "/api/v1/einheiten"),
+)
+
+
+@hookimpl
+def register_models() -> list[ModuleType]:
+    from modular_server.plugins.artikel import models
+
+    return [models]
+
+
+@hookimpl
+def migration_locations() -> Path:
+    return Path(__file__).parent / "migrations" / "versions"
