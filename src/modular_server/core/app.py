@@ -17,6 +17,7 @@ from modular_server.core.errors import install_error_handlers
 from modular_server.core.logs import configure_logging
 from modular_server.core.middleware import API_PREFIX, RequestLifecycle
 from modular_server.core.migrator import Migrator
+from modular_server.core.pagination import Cursors
 from modular_server.core.plugins import PluginHost
 from modular_server.core.security import ApiKeyAuthentication, KeyStore
 from modular_server.core.sources import PluginSource, discover_entry_points
@@ -74,6 +75,7 @@ def create_app(
     app.state.db = db
     app.state.migrator = migrator
     app.state.keys = KeyStore(db, settings.api_key_cache_seconds)
+    app.state.cursors = Cursors(settings.secret_key.get_secret_value())
 
     # Routes are added flat (not through include_router): the middleware resolves each
     # request to its route template and owning plugin in one pass over app.router.routes.
