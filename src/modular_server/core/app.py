@@ -8,17 +8,20 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from modular_server import __version__
 from modular_server.core import health, system
 from modular_server.core.database import Database
 from modular_server.core.errors import install_error_handlers
+from modular_server.core.limits import BodySizeLimit
 from modular_server.core.logs import configure_logging
 from modular_server.core.middleware import API_PREFIX, RequestLifecycle
 from modular_server.core.migrator import Migrator
 from modular_server.core.pagination import Cursors
 from modular_server.core.plugins import PluginHost
+from modular_server.core.ratelimit import RateLimiter
 from modular_server.core.security import ApiKeyAuthentication, KeyStore
 from modular_server.core.sources import PluginSource, discover_entry_points
 from modular_server.hooks.policy import scope_of
@@ -60,6 +63,8 @@ def create_app(
         finally:
             await host.stop(app)
             await db.dispose()
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
 
     app = FastAPI(
         title="modular-server",
@@ -88,8 +93,27 @@ def create_app(
             route_owner.update((id(route), record.name) for route in router.routes)
     app.state.route_owner = route_owner
 
+    app.state.redis = _redis_client(settings)
+    app.state.rate_limiter = (
+        RateLimiter(
+            settings.rate_limit_per_minute, settings.rate_limit_burst, app.state.redis, f"{settings.redis_prefix}rl:"
+        )
+        if settings.rate_limit_per_minute
+        else None
+    )
+
     install_error_handlers(app)
+    # Starlette wraps in reverse order: CORS sees the request first, then the body limit.
     app.add_middleware(RequestLifecycle, fastapi_app=app, host=host, route_owner=route_owner)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "X-Request-ID"],
+            expose_headers=["ETag", "X-Cache", "X-Query-Count", "Server-Timing", "X-Request-ID", "Retry-After"],
+        )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -115,6 +139,20 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             operation["x-required-scope"] = needed
     app.openapi_schema = schema
     return schema
+
+
+def _redis_client(settings: Settings) -> Any:
+    """The app's one Redis connection pool (None without ``redis_url``); plugins share it."""
+    if not settings.redis_url:
+        return None
+    import redis.asyncio as redis  # the `redis` extra; only needed when redis_url is set
+
+    return redis.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=settings.redis_timeout_seconds,
+        socket_connect_timeout=settings.redis_timeout_seconds,
+        health_check_interval=10,
+    )
 
 
 def app_factory() -> FastAPI:

@@ -158,6 +158,10 @@ def _from_database_unavailable(_request: Request, exc: Exception) -> Response:
     )
 
 
+def _from_recursion(_request: Request, exc: Exception) -> Response:
+    return problem_response(400, "the JSON body is nested too deeply", slug="json-too-deep")
+
+
 def _from_unexpected(_request: Request, exc: Exception) -> Response:
     ctx = current_request()
     log.exception("unhandled error in request %s", ctx.request_id if ctx else "-", exc_info=exc)
@@ -174,4 +178,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, _from_database_unavailable)
     app.add_exception_handler(ConnectionError, _from_database_unavailable)
     app.add_exception_handler(OSError, _from_database_unavailable)
+    app.add_exception_handler(RecursionError, _from_recursion)
     app.add_exception_handler(Exception, _from_unexpected)

@@ -18,6 +18,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from modular_server.core.errors import PROBLEM_MEDIA_TYPE, problem_body
+from modular_server.core.ratelimit import retry_after
 from modular_server.hooks.context import RequestContext, ResponseInfo, _current_request
 from modular_server.hooks.policy import scope_of
 
@@ -27,6 +28,13 @@ if TYPE_CHECKING:
     from modular_server.core.plugins import PluginHost
 
 API_PREFIX = "/api/"
+# Sent with every response: an API has no reason to be framed, sniffed or referred.
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # (method, path) -> (route, path params); bounded, since paths carry ids
 _Resolved = tuple[Any, dict[str, Any]]
@@ -89,6 +97,15 @@ class RequestLifecycle:
                 extra_headers=[(b"www-authenticate", b'Bearer realm="modular-server"')],
             )
         ctx.principal = principal
+        limiter = self.fastapi_app.state.rate_limiter
+        if limiter is not None and (wait := await limiter.acquire(principal.name)) > 0:
+            return _problem(
+                429,
+                "too many requests for this API key; slow down",
+                "rate-limited",
+                extra_headers=[(b"retry-after", retry_after(wait).encode())],
+                retry_after_seconds=wait,
+            )
         needed = scope_of(ctx.endpoint, ctx.method) if ctx.endpoint is not None else "read"
         if ctx.path.startswith("/api/v1/system/"):
             needed = "admin"
@@ -154,6 +171,7 @@ class RequestLifecycle:
         self.host.observe("before_response", app=self.fastapi_app, ctx=ctx, response=response)
         ctx.status_code = response.status
         response.headers.append((b"x-request-id", ctx.request_id.encode()))
+        response.headers.extend(SECURITY_HEADERS)
 
     def _sender(self, ctx: RequestContext, send: Send) -> Send:
         started: dict[str, Any] = {}

@@ -123,8 +123,13 @@ class PluginHost:
             try:
                 obj = source.load()
             except Exception as exc:  # an import of third-party code may raise anything
-                log.warning("plugin %s failed to import: %s: %s", source.name, type(exc).__name__, exc,
-                            exc_info=log.isEnabledFor(logging.DEBUG))
+                log.warning(
+                    "plugin %s failed to import: %s: %s",
+                    source.name,
+                    type(exc).__name__,
+                    exc,
+                    exc_info=log.isEnabledFor(logging.DEBUG),
+                )
                 record.fail(
                     PluginState.IMPORT_ERROR, f"{type(exc).__name__}: {exc}", f"fix the import error in {source.origin}"
                 )

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_timeout_seconds: float = Field(default=10.0, gt=0)
     redis_url: str = ""
+    redis_prefix: str = Field(default="ms:", description="prefix of every Redis key and channel of this deployment")
+    redis_timeout_seconds: float = Field(default=0.05, gt=0, description="per Redis call; Redis is an accelerator")
     auto_migrate: bool | None = None
     data_dir: Path = Path("modular-server-data")
 
@@ -65,6 +67,10 @@ class Settings(BaseSettings):
     observer_timeout_seconds: float = Field(default=2.0, gt=0)
 
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    cors_origins: list[str] = Field(default_factory=list)
+    rate_limit_per_minute: int = Field(default=0, ge=0, description="per API key; 0 switches rate limiting off")
+    rate_limit_burst: int = Field(default=60, ge=1)
     log_sql_parameters: bool = False
     secret_key: SecretStr = SecretStr("change-me-in-production")
 

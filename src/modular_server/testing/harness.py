@@ -122,7 +122,7 @@ async def running_app(settings: Settings, sources: list[PluginSource] | None = N
         await stack.enter_async_context(app.router.lifespan_context(app))
         keys = {}
         for scope in ("read", "write", "admin"):
-            keys[scope] = (await app.state.keys.create(f"test-{scope}", scope)).token
+            keys[scope] = (await app.state.keys.create(f"test-{scope}", scope, replace=True)).token
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         client = await stack.enter_async_context(
             httpx.AsyncClient(

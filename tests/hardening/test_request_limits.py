@@ -1,0 +1,92 @@
+"""Body size limit, deep JSON, security headers, CORS and per-key rate limiting."""
+
+import pytest
+
+from modular_server.testing import BOTH
+
+
+async def test_declared_body_over_limit_is_refused_before_reading(make_app):
+    async with make_app(max_body_bytes=2048) as running:
+        r = await running.client.post(
+            "/api/v1/system/keys", content=b"x" * 4096, headers={"content-type": "application/json"}
+        )
+        assert r.status_code == 413
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["limit"] == 2048
+
+
+async def test_streamed_body_over_limit_is_refused(make_app):
+    async def chunks():
+        for _ in range(8):
+            yield b"[" * 1024
+
+    async with make_app(max_body_bytes=2048) as running:
+        r = await running.client.post(
+            "/api/v1/system/keys", content=chunks(), headers={"content-type": "application/json"}
+        )
+        assert r.status_code == 413
+        assert r.json()["type"].endswith("body-too-large")
+
+
+async def test_deeply_nested_json_is_a_client_error(make_app):
+    async with make_app(max_body_bytes=1_048_576) as running:
+        body = b"[" * 200_000 + b"]" * 200_000
+        r = await running.client.post("/api/v1/system/keys", content=body, headers={"content-type": "application/json"})
+        assert r.status_code in (400, 422)
+        assert r.headers["content-type"] == "application/problem+json"
+        keys = (await running.client.get("/api/v1/system/keys")).json()["items"]
+        assert {k["name"] for k in keys} == {"test-read", "test-write", "test-admin"}
+
+
+async def test_security_headers_on_every_response(make_app):
+    async with make_app() as running:
+        for response in (
+            await running.anonymous.get("/health/live"),
+            await running.anonymous.get("/api/v1/system/plugins"),
+            await running.client.get("/api/v1/system/plugins"),
+            await running.client.get("/api/v1/does-not-exist"),
+        ):
+            assert response.headers["x-content-type-options"] == "nosniff"
+            assert response.headers["x-frame-options"] == "DENY"
+            assert response.headers["referrer-policy"] == "no-referrer"
+            assert response.headers["x-request-id"]
+
+
+async def test_cors_closed_by_default_and_configurable(make_app):
+    preflight = {"origin": "https://erp.example", "access-control-request-method": "GET"}
+    async with make_app() as running:
+        r = await running.anonymous.options("/api/v1/system/plugins", headers=preflight)
+        assert "access-control-allow-origin" not in r.headers
+    async with make_app(cors_origins=["https://erp.example"]) as running:
+        r = await running.anonymous.options("/api/v1/system/plugins", headers=preflight)
+        assert r.headers["access-control-allow-origin"] == "https://erp.example"
+        r = await running.anonymous.options(
+            "/api/v1/system/plugins", headers={**preflight, "origin": "https://evil.example"}
+        )
+        assert "access-control-allow-origin" not in r.headers
+
+
+async def test_rate_limit_in_process_answers_429_with_retry_after(make_app):
+    async with make_app(rate_limit_per_minute=60, rate_limit_burst=3) as running:
+        reader = running.as_scope("read")
+        statuses = [(await reader.get("/api/v1/system/keys")).status_code for _ in range(3)]
+        assert statuses == [403, 403, 403]  # read scope: admitted by the limiter, refused by scope
+        r = await reader.get("/api/v1/system/keys")
+        assert r.status_code == 429
+        assert int(r.headers["retry-after"]) >= 1
+        assert r.headers["content-type"] == "application/problem+json"
+        # buckets are per key: the admin key is unaffected
+        assert (await running.client.get("/api/v1/system/keys")).status_code == 200
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_rate_limit_shared_through_redis(make_app, redis_url, redis_prefix):
+    shared = {"redis_url": redis_url, "redis_prefix": redis_prefix, "rate_limit_per_minute": 60, "rate_limit_burst": 2}
+    async with make_app(**shared) as first, make_app(**shared) as second:
+        # both instances share the database (and so the keys) and the bucket in Redis
+        token = second.keys["admin"]
+        headers = {"Authorization": f"Bearer {token}"}
+        assert (await first.client.get("/api/v1/system/plugins", headers=headers)).status_code == 200
+        assert (await first.client.get("/api/v1/system/plugins", headers=headers)).status_code == 200
+        third = await second.client.get("/api/v1/system/plugins")
+        assert third.status_code == 429, "the second instance must see the bucket emptied by the first"
