@@ -18,12 +18,14 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, event, inspect
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import Session
 
+from modular_server.core import audit
+from modular_server.core.base import Base
 from modular_server.core.fingerprint import Fingerprinter
 from modular_server.hooks.context import Change, DomainEvent, QueryInfo, _current_request
 from modular_server.settings import Settings
@@ -36,22 +38,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("modular_server.database")
 T = TypeVar("T")
 
-# Constraint names are part of the schema: stable names make migrations and `db check` exact.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_N_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+# Base is re-exported: plugins import it from here, next to the sessions they use.
+__all__ = ["Base", "Database", "DatabaseDep", "ReadSession", "note_change", "publish_event"]
 
-
-class Base(DeclarativeBase):
-    """The one declarative base of every plugin's models."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
+AUDIT_TABLE = "audit_log"
 _CHANGES = "modular_server.changes"
 _EVENTS = "modular_server.events"
 _WRITE = "modular_server_write"
@@ -85,6 +75,7 @@ class Database:
         self.engine: AsyncEngine = self._create_engine(settings)
         self._fingerprints = Fingerprinter()
         self._write_lock = asyncio.Lock()
+        self.audited = frozenset(settings.audit_tables)
         tracked = type("TrackedSession", (Session,), {})
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=tracked)
         self._write_sessions = async_sessionmaker(
@@ -214,8 +205,11 @@ class Database:
     # --- commit lifecycle ------------------------------------------------------------------
 
     def _listen_commits(self, session_class: type[Session]) -> None:
+        audited = self.audited
+
         @event.listens_for(session_class, "after_flush")
         def _flushed(session: Session, _flush_context: Any) -> None:
+            audit.collect_flushed(session, audited)
             changes = session.info.setdefault(_CHANGES, [])
             for op, objects in (("insert", session.new), ("update", session.dirty), ("delete", session.deleted)):
                 for obj in objects:
@@ -227,9 +221,17 @@ class Database:
         def _bulk(state: Any) -> None:
             if state.is_insert or state.is_update or state.is_delete:
                 table = getattr(state.statement, "table", None)
-                if table is not None:
+                if table is not None and table.name != AUDIT_TABLE:
                     op = "insert" if state.is_insert else "update" if state.is_update else "delete"
                     state.session.info.setdefault(_CHANGES, []).append(Change(table=table.name, op=op))
+                    rows = len(state.parameters) if isinstance(state.parameters, list) else None
+                    audit.collect_statement(state.session, audited, op, table.name, {"bulk": True, "rows": rows})
+
+        @event.listens_for(session_class, "before_commit")
+        def _committing(session: Session) -> None:
+            # commit() calls this hook before its final flush: flush first so nothing escapes
+            session.flush()
+            audit.write_pending(session)
 
         @event.listens_for(session_class, "after_commit")
         def _committed(session: Session) -> None:
@@ -244,6 +246,7 @@ class Database:
         def _rolled_back(session: Session) -> None:
             session.info.pop(_CHANGES, None)
             session.info.pop(_EVENTS, None)
+            audit.discard_pending(session)
 
     async def publish(self, domain_event: DomainEvent) -> None:
         """Publish an event that belongs to no transaction (e.g. from a scheduled check)."""

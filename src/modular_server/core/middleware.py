@@ -17,6 +17,7 @@ from starlette.datastructures import Headers
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from modular_server.core.audit import record_admin_action
 from modular_server.core.errors import PROBLEM_MEDIA_TYPE, problem_body
 from modular_server.core.ratelimit import retry_after
 from modular_server.hooks.context import RequestContext, ResponseInfo, _current_request
@@ -111,6 +112,7 @@ class RequestLifecycle:
             needed = "admin"
         if not principal.has(needed):
             return _problem(403, f"this operation needs the {needed!r} scope", "forbidden", required_scope=needed)
+        ctx.extras["admin_action"] = needed == "admin" and ctx.method not in ("GET", "HEAD", "OPTIONS")
         unavailable = self._inactive_plugin(ctx)
         if unavailable is not None:
             record = unavailable
@@ -164,7 +166,12 @@ class RequestLifecycle:
         response.set_header("content-length", str(len(body)))
         await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
         await send({"type": "http.response.body", "body": body})
+        self._finished(ctx, response)
+
+    def _finished(self, ctx: RequestContext, response: ResponseInfo) -> None:
         self.host.observe("request_finished", app=self.fastapi_app, ctx=ctx, response=response)
+        if ctx.extras.get("admin_action") and response.status < 400:
+            self.host.background(record_admin_action(self.fastapi_app.state.db, ctx, response.status))
 
     def _finish_headers(self, ctx: RequestContext, response: ResponseInfo) -> None:
         ctx.status_code = response.status
@@ -194,7 +201,7 @@ class RequestLifecycle:
             if not ctx.buffer_response:
                 await send(message)
                 if not more:
-                    self.host.observe("request_finished", app=self.fastapi_app, ctx=ctx, response=started["response"])
+                    self._finished(ctx, started["response"])
                 return
             chunks.append(message.get("body", b""))
             if more:

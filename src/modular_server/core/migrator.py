@@ -24,7 +24,7 @@ from modular_server.core.database import Base, Database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CORE_VERSIONS = MIGRATIONS_DIR / "versions"
-CORE_TABLES = ("api_key", "idempotency_record")
+CORE_TABLES = ("api_key", "idempotency_record", "audit_log")
 
 
 class MigrationRequired(RuntimeError):

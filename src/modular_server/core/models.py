@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Integer, LargeBinary, String, UniqueConstraint, func
+from sqlalchemy import JSON, DateTime, Index, Integer, LargeBinary, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from modular_server.core.database import Base
+from modular_server.core.base import Base
 
 
 class ApiKey(Base):
@@ -39,3 +40,23 @@ class IdempotencyRecord(Base):
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+
+
+class AuditEntry(Base):
+    """Append-only: who changed what, when, in which request. Written in the transaction of
+    the change itself, so an audited change without its entry cannot exist."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_table_name_id", "table_name", "id"),
+        Index("ix_audit_log_principal_id", "principal", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    principal: Mapped[str] = mapped_column(String(100))
+    request_id: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    action: Mapped[str] = mapped_column(String(20))
+    table_name: Mapped[str] = mapped_column(String(100))
+    row_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

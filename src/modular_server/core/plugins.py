@@ -424,7 +424,11 @@ class PluginHost:
             except Exception as exc:
                 self._observer_failed(record, hook, exc)
 
-        task = asyncio.get_running_loop().create_task(bounded())
+        self.background(bounded())
+
+    def background(self, coroutine: Awaitable[Any]) -> None:
+        """Run ``coroutine`` as a task owned by the host (awaited for a moment at shutdown)."""
+        task = asyncio.get_running_loop().create_task(coroutine)  # type: ignore[arg-type]
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

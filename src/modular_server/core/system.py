@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
+from modular_server.core.database import ReadSession
 from modular_server.core.graph import explain_order
+from modular_server.core.models import AuditEntry
+from modular_server.core.pagination import Page, Pagination
 from modular_server.hooks.policy import requires_scope
 
 router = APIRouter(prefix="/api/v1/system", tags=["system"])
@@ -67,3 +72,46 @@ async def create_key(request: Request, body: KeyCreate) -> IssuedKeyOut:
 @requires_scope("admin")
 async def revoke_key(request: Request, name: str) -> None:
     await request.app.state.keys.revoke(name)
+
+
+class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    principal: str
+    request_id: str | None
+    action: str
+    table_name: str
+    row_id: str | None
+    detail: dict[str, Any]
+
+
+@router.get("/audit", summary="The audit trail, newest first")
+@requires_scope("admin")
+async def audit_trail(
+    session: ReadSession,
+    page: Pagination,
+    table: str | None = None,
+    principal: str | None = None,
+    request_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Page[AuditOut]:
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(page.limit + 1)
+    if (after := page.after("audit")) is not None:
+        query = query.where(AuditEntry.id < after[0])
+    for column, value in (
+        (AuditEntry.table_name, table),
+        (AuditEntry.principal, principal),
+        (AuditEntry.request_id, request_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at < until)
+    rows = list(await session.scalars(query))
+    items, cursor = page.page("audit", rows, lambda row: [row.id])
+    return Page[AuditOut](items=[AuditOut.model_validate(r) for r in items], next_cursor=cursor)

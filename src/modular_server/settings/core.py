@@ -72,6 +72,20 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=0, ge=0, description="per API key; 0 switches rate limiting off")
     rate_limit_burst: int = Field(default=60, ge=1)
     log_sql_parameters: bool = False
+    audit_tables: list[str] = Field(
+        default_factory=lambda: [
+            "lagerbewegung",
+            "lager_chargen_reservierung",
+            "charge",
+            "charge_herkunft",
+            "artikel",
+            "einheit",
+            "lager",
+            "lagerort",
+            "api_key",
+        ],
+        description="tables whose every change is recorded in the audit log",
+    )
     secret_key: SecretStr = SecretStr("change-me-in-production")
 
     host: str = "127.0.0.1"

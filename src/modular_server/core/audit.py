@@ -1,0 +1,115 @@
+"""The audit trail: every change to an audited table (bookings, reservations, batch status,
+master data) and every admin action, with who, when, what and the request id.
+
+Row changes are written by the session itself right before COMMIT, in the same transaction;
+admin actions (non-GET requests that need the admin scope) are written when the request
+finished successfully.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, inspect
+from sqlalchemy.orm import Session
+
+from modular_server.core.models import AuditEntry
+from modular_server.hooks.context import RequestContext, current_request
+
+log = logging.getLogger("modular_server.audit")
+_PENDING = "modular_server.audit"
+# never copied into the trail, whatever table they are in
+_SECRET_COLUMNS = frozenset({"digest", "secret", "password", "token", "key_hash"})
+SYSTEM = "system"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return value
+
+
+def _who(ctx: RequestContext | None) -> tuple[str, str | None]:
+    if ctx is None:
+        return SYSTEM, None
+    return (ctx.principal.name if ctx.principal else "anonymous"), ctx.request_id
+
+
+def collect_flushed(session: Session, audited: frozenset[str]) -> None:
+    """After a flush: remember what changed in audited tables (values as stored)."""
+    if not audited:
+        return
+    pending = session.info.setdefault(_PENDING, [])
+    for action, objects in (("insert", session.new), ("update", session.dirty), ("delete", session.deleted)):
+        for obj in objects:
+            state = inspect(obj)
+            table = state.mapper.local_table
+            if table.name not in audited:
+                continue
+            if action == "update":
+                changed = {attr.key: _plain(attr.value) for attr in state.attrs if attr.history.has_changes()}
+                if not changed:
+                    continue
+            elif action == "insert":
+                changed = {
+                    attr.key: _plain(attr.value)
+                    for attr in state.attrs
+                    if attr.key in table.columns and attr.key not in _SECRET_COLUMNS
+                }
+            else:
+                changed = {}
+            pk = ",".join(str(v) for v in state.mapper.primary_key_from_instance(obj))
+            pending.append({"action": action, "table_name": table.name, "row_id": pk, "detail": changed})
+
+
+def collect_statement(
+    session: Session, audited: frozenset[str], action: str, table: str, detail: dict[str, Any]
+) -> None:
+    """A Core/bulk statement on an audited table (row-level detail where the caller gave it)."""
+    if table in audited:
+        session.info.setdefault(_PENDING, []).append(
+            {"action": action, "table_name": table, "row_id": None, "detail": detail}
+        )
+
+
+def write_pending(session: Session) -> None:
+    """Before COMMIT: insert the collected entries in the same transaction."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    principal, request_id = _who(current_request())
+    rows = [{**entry, "principal": principal, "request_id": request_id} for entry in pending]
+    session.execute(insert(AuditEntry), rows)
+
+
+def discard_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+async def record_admin_action(db: Any, ctx: RequestContext, status: int) -> None:
+    """Record a finished admin action (its own small transaction)."""
+    principal, request_id = _who(ctx)
+
+    async def work(session: Any) -> None:
+        session.add(
+            AuditEntry(
+                principal=principal,
+                request_id=request_id,
+                action="admin",
+                table_name="-",
+                row_id=None,
+                detail={"method": ctx.method, "route": ctx.route or ctx.path, "status": status},
+            )
+        )
+
+    try:
+        await db.transaction(work)
+    except Exception:
+        log.exception("could not record admin action %s %s", ctx.method, ctx.route)
