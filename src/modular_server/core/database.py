@@ -11,6 +11,7 @@ lifecycles turned into hooks.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -85,11 +86,20 @@ class Database:
         )
         self._listen_queries(self.engine.sync_engine)
         self._listen_commits(tracked)
+        # Read replicas: GET handlers read through them (round robin); writes never do.
+        self.replicas: list[AsyncEngine] = []
+        self._replica_sessions: list[async_sessionmaker[AsyncSession]] = []
+        for url in settings.database_replica_urls:
+            replica = self._create_engine(settings.model_copy(update={"database_url": url}))
+            self._listen_queries(replica.sync_engine)
+            self.replicas.append(replica)
+            self._replica_sessions.append(async_sessionmaker(replica, expire_on_commit=False))
+        self._next_replica = itertools.cycle(range(len(self.replicas))) if self.replicas else None
 
     # --- engine ----------------------------------------------------------------------------
 
     def _create_engine(self, settings: Settings) -> AsyncEngine:
-        if self.is_sqlite:
+        if settings.is_sqlite:
             engine = create_async_engine(
                 settings.database_url, connect_args={"timeout": settings.database_timeout_seconds}
             )
@@ -125,13 +135,20 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        for replica in self.replicas:
+            await replica.dispose()
 
     # --- sessions --------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A read session (no writes expected; closed at exit)."""
-        async with self._sessions() as session:
+    async def session(self, *, replica: bool = False) -> AsyncIterator[AsyncSession]:
+        """A read session on the primary, or on a read replica when ``replica`` and one is configured."""
+        factory = (
+            self._sessions
+            if self._next_replica is None or not replica
+            else self._replica_sessions[next(self._next_replica)]
+        )
+        async with factory() as session:
             yield session
 
     @asynccontextmanager
@@ -291,7 +308,8 @@ def get_database(request: Request) -> Database:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.db.session() as session:
+    """Reads of safe methods may go to a read replica; anything else reads the primary."""
+    async with request.app.state.db.session(replica=request.method in ("GET", "HEAD")) as session:
         yield session
 
 

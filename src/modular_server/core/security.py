@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from cachetools import TTLCache
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers
 
 from modular_server.core.errors import Conflict, NotFound, Unprocessable
@@ -96,9 +97,12 @@ class KeyStore:
         await self.db.transaction(work)
         self._verified.clear()
 
-    async def list(self) -> list[ApiKey]:
-        async with self.db.session() as session:
+    async def list(self, session: AsyncSession | None = None) -> list[ApiKey]:
+        """Every key (revoked ones too); reads through ``session`` when given (e.g. a replica)."""
+        if session is not None:
             return list(await session.scalars(select(ApiKey).order_by(ApiKey.name)))
+        async with self.db.session() as own:
+            return list(await own.scalars(select(ApiKey).order_by(ApiKey.name)))
 
     async def verify(self, token: str) -> Principal | None:
         cache_key = _digest(token)

@@ -52,8 +52,8 @@ async def plugins(request: Request) -> dict[str, Any]:
 
 @router.get("/keys", summary="API keys (without secrets)")
 @requires_scope("admin")
-async def list_keys(request: Request) -> dict[str, list[KeyOut]]:
-    keys = await request.app.state.keys.list()
+async def list_keys(request: Request, session: ReadSession) -> dict[str, list[KeyOut]]:
+    keys = await request.app.state.keys.list(session)
     return {
         "items": [
             KeyOut(id=k.id, name=k.name, scope=k.scope, prefix=k.prefix, revoked=k.revoked_at is not None) for k in keys

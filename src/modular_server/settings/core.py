@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite+aiosqlite:///./modular-server.db"
+    database_replica_urls: list[str] = Field(
+        default_factory=list, description="read replicas: GET routes read from them, writes use the primary"
+    )
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_timeout_seconds: float = Field(default=10.0, gt=0)
     redis_url: str = ""
