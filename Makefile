@@ -20,6 +20,7 @@ $(VENV)/.installed: setup.cfg entry_points.txt pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-test: setup.cfg entry_points.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,bench]'
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
 	$(BIN)/pip install --quiet -e examples/hello_plugin
 	touch $@ $(VENV)/.installed
 

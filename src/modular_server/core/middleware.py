@@ -8,6 +8,7 @@ see the response before it is sent, ``request_finished`` observers after.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
     from modular_server.core.plugins import PluginHost
 
+log = logging.getLogger("modular_server.errors")
 API_PREFIX = "/api/"
 # Sent with every response: an API has no reason to be framed, sniffed or referred.
 SECURITY_HEADERS = [
@@ -74,7 +76,19 @@ class RequestLifecycle:
                     if cached is not None:
                         await self._respond(ctx, send, cached.status, list(cached.headers), cached.body)
                         return
-            await self.app(scope, receive, self._sender(ctx, send))
+            try:
+                await self.app(scope, receive, self._sender(ctx, send))
+            except Exception:
+                # An unhandled error: answer here (not in Starlette's outer error middleware) so
+                # the 500 carries the request id and headers, and observers count it.
+                log.exception("unhandled error in request %s %s", ctx.method, ctx.route or ctx.path)
+                if ctx.status_code is not None:
+                    raise  # the response had started: nothing sane can be sent any more
+                await self._respond(
+                    ctx,
+                    send,
+                    *_problem(500, "internal error; quote the request_id when reporting it", "internal-error"),
+                )
         finally:
             _current_request.reset(token)
 

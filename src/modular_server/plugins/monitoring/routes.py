@@ -1,0 +1,216 @@
+"""Thin handlers: the admin API (/api/v1/performance), /metrics and the /db-performance dashboard."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+from modular_server.core.database import ReadSession
+from modular_server.core.errors import Problem
+from modular_server.core.security import bearer_token
+from modular_server.hooks import requires_scope
+from modular_server.plugins.monitoring import queries, summary
+from modular_server.plugins.monitoring.runtime import Monitor
+from modular_server.plugins.monitoring.schemas import (
+    CacheFigures,
+    Cleared,
+    DailySummary,
+    NPlusOneOffender,
+    RouteStats,
+    SlowQueryOut,
+    Stats,
+)
+
+NAME = "monitoring"
+api = APIRouter(prefix="/api/v1/performance", tags=["performance"])
+public = APIRouter(tags=["performance"])
+
+Hours = Annotated[int, Query(ge=1, le=24 * 3650, description="look back this many hours")]
+Limit = Annotated[int, Query(ge=1, le=500)]
+DASHBOARD_HEADERS = {
+    # the page's JS is served from here and talks only to this server: no CDN, nothing inline
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _monitor(request: Request) -> Monitor:
+    return request.app.state.host.data[NAME]
+
+
+def _window(hours: int) -> tuple[datetime, datetime]:
+    until = datetime.now(UTC) + timedelta(seconds=1)
+    return until - timedelta(hours=hours), until
+
+
+def _items(items: list) -> dict:  # type: ignore[type-arg]
+    return {"items": items, "next_cursor": None}
+
+
+@api.get("/stats", summary="Totals over the last hours (every worker)")
+@requires_scope("admin")
+async def stats(request: Request, session: ReadSession, hours: Hours = 24) -> Stats:
+    monitor = _monitor(request)
+    await monitor.flush()
+    since, until = _window(hours)
+    rows = await queries.route_windows(session, since, until)
+    slow, n_plus_one = await queries.record_counts(session, since, until)
+    agg = summary.total(rows)
+    cache = None
+    if request.app.state.host.is_serving("cache"):
+        cache = CacheFigures(
+            hits=agg.cache_hits,
+            misses=agg.cache_misses,
+            hit_ratio=agg.cache_hit_ratio,
+            plugin=monitor.cache_plugin_stats(),
+        )
+    return Stats(
+        since=since,
+        until=until,
+        requests=agg.requests,
+        client_errors=agg.client_errors,
+        server_errors=agg.server_errors,
+        error_rate=round(agg.server_errors / agg.requests, 4) if agg.requests else None,
+        latency=agg.latency_ms(),
+        statements_mean=agg.statements_mean,
+        statements_max=agg.max_statements,
+        db_time_ms_mean=agg.db_time_ms_mean,
+        slow_queries=slow,
+        n_plus_one=n_plus_one,
+        routes=len({(r.method, r.route) for r in rows}),
+        workers=len({r.worker for r in rows}),
+        cache=cache,
+        refresh_seconds=monitor.settings.dashboard_refresh_seconds,
+    )
+
+
+@api.get("/routes", summary="Per-route-template figures with one point per time bucket")
+@requires_scope("admin")
+async def routes(request: Request, session: ReadSession, hours: Hours = 24) -> dict[str, list[RouteStats] | None]:
+    await _monitor(request).flush()
+    since, until = _window(hours)
+    return _items(summary.per_route(await queries.route_windows(session, since, until), with_series=True))
+
+
+@api.get("/slow-queries", summary="The slowest statements (fingerprints, never values) with their plans")
+@requires_scope("admin")
+async def slow_queries(
+    request: Request, session: ReadSession, hours: Hours = 24, limit: Limit = 50
+) -> dict[str, list[SlowQueryOut] | None]:
+    await _monitor(request).flush()
+    since, until = _window(hours)
+    rows = await queries.slowest_queries(session, since, until, limit)
+    return _items(
+        [
+            SlowQueryOut(
+                id=r.id,
+                occurred_at=summary.utc(r.occurred_at),
+                method=r.method,
+                route=r.route,
+                fingerprint=r.fingerprint,
+                duration_ms=round(r.duration_us / 1000, 3),
+                dialect=r.dialect,
+                plan=r.plan,
+                plan_note=r.plan_note,
+            )
+            for r in rows
+        ]
+    )
+
+
+@api.get("/n-plus-one", summary="Routes that ran one statement shape more often than n_plus_one_threshold")
+@requires_scope("admin")
+async def n_plus_one(
+    request: Request, session: ReadSession, hours: Hours = 24, limit: Limit = 50
+) -> dict[str, list[NPlusOneOffender] | None]:
+    await _monitor(request).flush()
+    since, until = _window(hours)
+    rows = await queries.n_plus_one_offenders(session, since, until, limit)
+    return _items(
+        [
+            NPlusOneOffender(
+                method=r.method,
+                route=r.route,
+                fingerprint=r.fingerprint,
+                occurrences=r.occurrences,
+                max_count=r.max_count,
+                last_seen=summary.utc(r.last_seen),
+            )
+            for r in rows
+        ]
+    )
+
+
+@api.get("/daily-summary/{day}", summary="Figures of one UTC day (zeros for a day without data)")
+@requires_scope("admin")
+async def daily_summary(request: Request, session: ReadSession, day: date) -> DailySummary:
+    await _monitor(request).flush()
+    since = datetime.combine(day, time.min, tzinfo=UTC)
+    until = since + timedelta(days=1)
+    rows = await queries.route_windows(session, since, until)
+    slow, n_plus_one = await queries.record_counts(session, since, until)
+    agg = summary.total(rows)
+    return DailySummary(
+        date=day,
+        requests=agg.requests,
+        client_errors=agg.client_errors,
+        server_errors=agg.server_errors,
+        latency=agg.latency_ms(),
+        statements_mean=agg.statements_mean,
+        db_time_ms_mean=agg.db_time_ms_mean,
+        slow_queries=slow,
+        n_plus_one=n_plus_one,
+        routes=summary.per_route(rows, with_series=False),
+    )
+
+
+@api.post("/clear-old-data", summary="Remove figures older than retention_days now")
+@requires_scope("admin")
+async def clear_old_data(request: Request) -> Cleared:
+    return Cleared(**await _monitor(request).clear_old_data())
+
+
+@public.get("/metrics", summary="Prometheus metrics (bearer metrics_token when set)")
+async def metrics(request: Request) -> Response:
+    monitor = _monitor(request)
+    token = monitor.settings.metrics_token
+    if token is not None:
+        given = bearer_token(request.headers) or ""
+        if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
+            raise Problem(
+                401,
+                "send the metrics token: Authorization: Bearer <metrics_token>",
+                slug="unauthenticated",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+    await monitor.flush()
+    figures, workers = await monitor.totals.read()
+    monitor.collector.load(figures, workers)
+    return Response(generate_latest(monitor.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@public.get("/db-performance", summary="Database performance dashboard (HTML; data via the admin API)")
+async def dashboard(request: Request) -> Response:
+    monitor = _monitor(request)
+    page = monitor.assets["dashboard.html"].replace(
+        "{{refresh_seconds}}", str(monitor.settings.dashboard_refresh_seconds)
+    )
+    return Response(page, media_type="text/html; charset=utf-8", headers=DASHBOARD_HEADERS)
+
+
+@public.get("/db-performance/dashboard.js", include_in_schema=False)
+async def dashboard_script(request: Request) -> Response:
+    return Response(_monitor(request).assets["dashboard.js"], media_type="text/javascript", headers=DASHBOARD_HEADERS)
+
+
+@public.get("/db-performance/dashboard.css", include_in_schema=False)
+async def dashboard_style(request: Request) -> Response:
+    return Response(_monitor(request).assets["dashboard.css"], media_type="text/css", headers=DASHBOARD_HEADERS)

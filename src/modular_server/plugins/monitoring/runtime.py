@@ -1,0 +1,146 @@
+"""The plugin's runtime object (in ``app.state.host.data["monitoring"]``): the recorder, the
+background flusher and cleanup job, the totals behind /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from modular_server.plugins.monitoring.explain import PlanExplainer
+from modular_server.plugins.monitoring.metrics import TotalsCollector, build_registry
+from modular_server.plugins.monitoring.recorder import FLUSHING, Recorder
+from modular_server.plugins.monitoring.service import persist, remove_older_than
+from modular_server.plugins.monitoring.totals import LocalTotals, RedisTotals
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from modular_server.plugins.monitoring.settings import MonitoringSettings
+
+log = logging.getLogger("modular_server.monitoring")
+ASSETS = ("dashboard.html", "dashboard.js", "dashboard.css")
+T = TypeVar("T")
+
+
+class Monitor:
+    def __init__(self, app: FastAPI, settings: MonitoringSettings) -> None:
+        core = app.state.settings
+        self.app = app
+        self.settings = settings
+        self.db = app.state.db
+        self.worker = f"{socket.gethostname()[:16]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.recorder = Recorder(settings)
+        self.explainer = PlanExplainer(core.database_url, settings)
+        self.totals: LocalTotals | RedisTotals = LocalTotals()
+        if app.state.redis is not None:
+            # the app's shared Redis pool and the deployment's key prefix
+            self.totals = RedisTotals(
+                app.state.redis,
+                core.redis_prefix,
+                self.worker,
+                stale_after=3 * settings.flush_interval_seconds,
+            )
+        elif core.workers > 1:
+            log.warning(
+                "monitoring: %d workers without redis_url - /metrics shows the answering worker's figures only; "
+                "set MODULAR_SERVER_REDIS_URL to combine them",
+                core.workers,
+            )
+        self.collector = TotalsCollector()
+        self.registry = build_registry(self.collector)
+        static = resources.files(__package__) / "static"
+        self.assets = {name: (static / name).read_text(encoding="utf-8") for name in ASSETS}
+        self.last_flush_error: str | None = None
+        self._lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        for seconds, job in (
+            (self.settings.flush_interval_seconds, self._flush),
+            (self.settings.cleanup_interval_seconds, self._cleanup),
+        ):
+            self._tasks.append(loop.create_task(self._every(seconds, job), context=contextvars.Context()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.flush()
+        await self.explainer.close()
+        try:
+            await self.totals.close()
+        except Exception as exc:  # Redis gone at shutdown: nothing left to protect
+            log.warning("monitoring: closing the totals store failed: %s", exc)
+
+    async def flush(self) -> None:
+        """Persist what was recorded so far (and push it to Redis)."""
+        await self._isolated(self._flush)
+
+    async def clear_old_data(self) -> dict[str, Any]:
+        """Remove persisted figures older than ``retention_days``."""
+        return await self._isolated(self._cleanup)
+
+    async def _isolated(self, job: Callable[[], Awaitable[T]]) -> T:
+        """Run ``job`` in a fresh context: its statements are neither monitored nor attributed
+        to the request that asked for it (the admin API and /metrics flush before answering)."""
+
+        async def run() -> T:
+            FLUSHING.set(True)
+            return await job()
+
+        return await asyncio.get_running_loop().create_task(run(), context=contextvars.Context())
+
+    async def _flush(self) -> None:
+        async with self._lock:
+            snapshot = self.recorder.take()
+            if snapshot.figures or snapshot.slow or snapshot.n_plus_one:
+                try:
+                    await persist(self.db, self.worker, snapshot, self.settings.bucket_seconds, self.explainer)
+                except Exception as exc:
+                    self.recorder.give_back(snapshot)
+                    self.last_flush_error = f"{type(exc).__name__}: {exc}"
+                    log.error("monitoring: persisting figures failed (kept in memory): %s", self.last_flush_error)
+                    return
+            self.last_flush_error = None
+            try:
+                await self.totals.add(snapshot.figures)
+            except Exception as exc:  # the deltas stay queued for the next flush
+                log.warning("monitoring: pushing totals to Redis failed: %s: %s", type(exc).__name__, exc)
+
+    async def _cleanup(self) -> dict[str, Any]:
+        cutoff, removed = await remove_older_than(self.db, self.settings.retention_days)
+        if any(removed.values()):
+            log.info("monitoring: removed figures older than %s: %s", cutoff.isoformat(), removed)
+        return {"older_than": cutoff, **removed}
+
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
+        FLUSHING.set(True)  # this task runs in its own context
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:
+                log.exception("monitoring: background job %s failed", getattr(job, "__name__", job))
+
+    def cache_plugin_stats(self) -> dict[str, Any] | None:
+        """The cache plugin's own figures, if it is serving and offers ``stats()``."""
+        host = self.app.state.host
+        if not host.is_serving("cache"):
+            return None
+        stats = getattr(host.data.get("cache"), "stats", None)
+        if not callable(stats):
+            return None
+        try:
+            found = stats()
+        except Exception as exc:  # another plugin's code: never let it break the dashboard
+            log.warning("monitoring: cache stats() failed: %s", exc)
+            return None
+        return dict(found) if isinstance(found, dict) else None
