@@ -161,9 +161,7 @@ class RequestLifecycle:
         if ctx.endpoint is not None:
             return None
         for record in self.host.records.values():
-            if not record.state.serving and any(
-                ctx.path == p or ctx.path.startswith(p.rstrip("/") + "/") for p in record.prefixes
-            ):
+            if not record.state.serving and any(_under_prefix(ctx.path, p) for p in record.prefixes):
                 return record
         return None
 
@@ -233,3 +231,12 @@ def _problem(
     body = problem_body(status, detail, slug=slug, **extra)
     headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
     return status, headers + (extra_headers or []), body
+
+
+def _under_prefix(path: str, prefix: str) -> bool:
+    """Whether ``path`` lies under ``prefix``; ``{name}`` segments of a prefix match any segment."""
+    wanted = prefix.rstrip("/").split("/")
+    given = path.rstrip("/").split("/")
+    if len(given) < len(wanted):
+        return False
+    return all(w == g or (w.startswith("{") and w.endswith("}") and g) for w, g in zip(wanted, given, strict=False))

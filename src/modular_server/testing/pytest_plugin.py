@@ -3,7 +3,8 @@
 * ``backend`` - ``"sqlite"``; parametrize indirectly with ``["sqlite", "postgresql"]`` to run
   a test on both (``@pytest.mark.parametrize("backend", BOTH, indirect=True)``).
 * ``database_url`` - a fresh database of that backend for this test.
-* ``make_app`` - ``async with make_app(plugins=[my_plugin], only=["artikel"], **settings) as running``;
+* ``make_app`` - ``async with make_app(plugins=[my_plugin], only=["artikel"], disabled=["cache"], **settings)
+  as running``;
   ``running.client`` is an admin client, ``running.as_scope("read")`` a weaker one.
 * ``running`` - an app with every installed plugin on the test's database.
 
@@ -98,8 +99,16 @@ def settings_factory(database_url: str, tmp_path: Path) -> Callable[..., Setting
 @pytest.fixture
 def make_app(settings_factory: Callable[..., Settings]) -> Callable[..., AbstractAsyncContextManager[RunningApp]]:
     def factory(
-        plugins: Any = (), *, only: Any = None, discover: bool = True, **overrides: Any
+        plugins: Any = (),
+        *,
+        only: Any = None,
+        discover: bool = True,
+        disabled: Any = (),
+        **overrides: Any,
     ) -> AbstractAsyncContextManager[RunningApp]:
+        # ``plugins`` adds plugin objects; ``disabled`` is the `plugins.disabled` setting
+        if disabled:
+            overrides["plugins"] = {"disabled": list(disabled)}
         return running_app(settings_factory(**overrides), sources_with(plugins, discover=discover, only=only))
 
     return factory

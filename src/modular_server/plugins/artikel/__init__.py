@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from modular_server.hooks import PluginSpec, hookimpl
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 PLUGIN = PluginSpec(
     name="artikel",
@@ -26,3 +30,10 @@ def register_models() -> list[ModuleType]:
 @hookimpl
 def migration_locations() -> Path:
     return Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def register_routes() -> list[APIRouter]:
+    from modular_server.plugins.artikel.routes import router
+
+    return [router]

@@ -36,7 +36,8 @@ class Artikel(Base):
         CheckConstraint("mindestbestand >= 0", name="mindestbestand_nicht_negativ"),
         Index("ix_artikel_kategorie_id", "kategorie", "id"),
         Index("ix_artikel_aktiv_id", "aktiv", "id"),
-        Index("ix_artikel_name", "name"),
+        # varchar_pattern_ops: PostgreSQL serves the name-prefix filter (LIKE 'x%') from it in any collation
+        Index("ix_artikel_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

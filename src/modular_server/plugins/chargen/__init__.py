@@ -4,16 +4,32 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-from modular_server.hooks import PluginSpec, hookimpl
+from modular_server.hooks import CliCommand, PluginSpec, hookimpl
+
+if TYPE_CHECKING:
+    from argparse import ArgumentParser, Namespace
+
+    from fastapi import APIRouter, FastAPI
+    from pydantic import BaseModel
 
 PLUGIN = PluginSpec(
     name="chargen",
     version="0.1.0",
     description="Chargen (batches) with MHD, status, recall and genealogy",
     requires=("artikel",),
-    prefixes=("/api/v1/chargen",),
+    # the availability view is about batches (FEFO by MHD), so chargen serves it under the
+    # artikel URL; artikel cannot know about batches (chargen requires artikel, not the reverse)
+    prefixes=("/api/v1/chargen", "/api/v1/artikel/{artikel_id}/verfuegbarkeit"),
 )
+
+
+@hookimpl
+def plugin_settings() -> type[BaseModel]:
+    from modular_server.plugins.chargen.settings import ChargenSettings
+
+    return ChargenSettings
 
 
 @hookimpl
@@ -26,3 +42,41 @@ def register_models() -> list[ModuleType]:
 @hookimpl
 def migration_locations() -> Path:
     return Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def register_routes() -> list[APIRouter]:
+    from modular_server.plugins.chargen.routes import router
+
+    return [router]
+
+
+@hookimpl
+def startup(app: FastAPI) -> None:
+    from modular_server.plugins.chargen.ablauf import ChargenRuntime
+
+    app.state.host.data["chargen"] = ChargenRuntime(app)
+
+
+def _configure_ablauf(parser: ArgumentParser) -> None:
+    parser.add_argument("--tage", type=int, default=None, help="warning window in days (default: setting)")
+
+
+async def _run_ablauf(args: Namespace, app: FastAPI) -> int:
+    from modular_server.plugins.chargen.ablauf import melde_ablaufende
+
+    gemeldet = await melde_ablaufende(app, args.tage)
+    print(f"{gemeldet} expiring batches reported")
+    return 0
+
+
+@hookimpl
+def cli_commands() -> list[CliCommand]:
+    return [
+        CliCommand(
+            name="chargen-ablauf",
+            help="publish charge.laeuft_ab for every free batch whose MHD is near",
+            configure=_configure_ablauf,
+            run=_run_ablauf,
+        )
+    ]

@@ -22,10 +22,14 @@ class Charge(Base):
         CheckConstraint(f"status IN {CHARGE_STATUS}", name="status_bekannt"),
         Index("ix_charge_status_mhd", "status", "mhd"),
         Index("ix_charge_mhd_id", "mhd", "id"),
+        # list filters with keyset on id; (artikel_id, id) also serves the foreign key
+        Index("ix_charge_artikel_id_id", "artikel_id", "id"),
+        Index("ix_charge_status_id", "status", "id"),
+        Index("ix_charge_nummer", "nummer"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    artikel_id: Mapped[int] = mapped_column(ForeignKey("artikel.id"), index=True)
+    artikel_id: Mapped[int] = mapped_column(ForeignKey("artikel.id"))
     nummer: Mapped[str] = mapped_column(String(50))
     produktionsdatum: Mapped[date | None] = mapped_column(Date, default=None)
     mhd: Mapped[date | None] = mapped_column(Date, default=None)

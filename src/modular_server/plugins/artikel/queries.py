@@ -1,0 +1,110 @@
+"""Every SELECT of the artikel plugin: one statement per list page or detail."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, contains_eager
+
+from modular_server.core.errors import NotFound
+from modular_server.core.pagination import PageRequest
+from modular_server.plugins.artikel.models import Artikel, Einheit
+
+ARTIKEL_CURSOR = "artikel"
+EINHEIT_CURSOR = "einheiten"
+
+
+def _with_einheit() -> Select[tuple[Artikel]]:
+    return select(Artikel).join(Artikel.einheit).options(contains_eager(Artikel.einheit))
+
+
+def _glob_literal(text: str) -> str:
+    # GLOB has no ESCAPE clause: a bracketed character matches itself
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
+def name_prefix(session: AsyncSession, prefix: str) -> ColumnElement[bool]:
+    """Case-sensitive ``name`` prefix match that the name index can serve on either backend.
+
+    SQLite's LIKE ignores case and cannot use a BINARY index, GLOB can; PostgreSQL's LIKE
+    uses ix_artikel_name (varchar_pattern_ops).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return Artikel.name.op("GLOB")(_glob_literal(prefix) + "*")
+    return Artikel.name.startswith(prefix, autoescape=True)
+
+
+async def artikel_page(
+    session: AsyncSession,
+    page: PageRequest,
+    *,
+    ids: Sequence[int] | None = None,
+    kategorie: str | None = None,
+    name: str | None = None,
+    nummer: str | None = None,
+    aktiv: bool | None = None,
+) -> tuple[list[Artikel], str | None]:
+    """A page of artikel (keyset on id). With ``ids`` it is a bulk lookup: every match in one page."""
+    stmt = _with_einheit().order_by(Artikel.id)
+    if ids is not None:
+        stmt = stmt.where(Artikel.id.in_(ids))
+    if kategorie is not None:
+        stmt = stmt.where(Artikel.kategorie == kategorie)
+    if name:
+        stmt = stmt.where(name_prefix(session, name))
+    if nummer is not None:
+        stmt = stmt.where(Artikel.nummer == nummer)
+    if aktiv is not None:
+        stmt = stmt.where(Artikel.aktiv.is_(aktiv))
+    if ids is not None:
+        return list((await session.scalars(stmt)).all()), None
+    after = page.after(ARTIKEL_CURSOR)
+    if after is not None:
+        stmt = stmt.where(Artikel.id > after[0])
+    rows = (await session.scalars(stmt.limit(page.limit + 1))).all()
+    return page.page(ARTIKEL_CURSOR, rows, lambda a: (a.id,))
+
+
+async def get_artikel(session: AsyncSession, artikel_id: int, *, fresh: bool = False) -> Artikel:
+    """One artikel with its Einheit; ``fresh`` reloads attributes a flush has expired."""
+    stmt = _with_einheit().where(Artikel.id == artikel_id)
+    if fresh:
+        stmt = stmt.execution_options(populate_existing=True)
+    found = await session.scalar(stmt)
+    if found is None:
+        raise NotFound("artikel", artikel_id)
+    return found
+
+
+async def einheit_page(
+    session: AsyncSession, page: PageRequest, *, kategorie: str | None = None
+) -> tuple[list[Einheit], str | None]:
+    stmt = select(Einheit).order_by(Einheit.id)
+    if kategorie is not None:
+        stmt = stmt.where(Einheit.kategorie == kategorie)
+    after = page.after(EINHEIT_CURSOR)
+    if after is not None:
+        stmt = stmt.where(Einheit.id > after[0])
+    rows = (await session.scalars(stmt.limit(page.limit + 1))).all()
+    return page.page(EINHEIT_CURSOR, rows, lambda e: (e.id,))
+
+
+async def get_einheit(session: AsyncSession, einheit_id: int) -> Einheit:
+    found = await session.get(Einheit, einheit_id)
+    if found is None:
+        raise NotFound("einheit", einheit_id)
+    return found
+
+
+async def taken(
+    session: AsyncSession, column: InstrumentedAttribute[Any], value: object, *, besides: int | None = None
+) -> bool:
+    """Whether a row other than ``besides`` already holds ``value`` in the unique ``column``."""
+    model = column.class_
+    stmt = select(model.id).where(column == value).limit(1)
+    if besides is not None:
+        stmt = stmt.where(model.id != besides)
+    return await session.scalar(stmt) is not None

@@ -1,0 +1,83 @@
+"""Request and response bodies of the artikel plugin."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kategorie = Literal["gewicht", "volumen", "laenge", "stueck"]
+Menge = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=3)]
+Faktor = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
+
+
+class EinheitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=20)
+    name: str = Field(min_length=1, max_length=100)
+    kategorie: Kategorie
+    faktor: Faktor = Field(description="factor to the base unit of the kategorie (g -> kg: 0.001)")
+
+
+class EinheitPatch(BaseModel):
+    """Only the name is mutable: a new factor or kategorie would silently change stored quantities."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default=None, min_length=1, max_length=100)
+
+
+class EinheitOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+    kategorie: str
+    faktor: Decimal
+
+
+class ArtikelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    nummer: str = Field(min_length=1, max_length=50)
+    name: str = Field(min_length=1, max_length=200)
+    beschreibung: str | None = Field(default=None, max_length=10_000)
+    kategorie: str | None = Field(default=None, max_length=100)
+    einheit_id: int
+    chargenpflicht: bool = True
+    mindestbestand: Menge = Decimal(0)
+    aktiv: bool = True
+
+
+class ArtikelPatch(BaseModel):
+    """Fields left out stay as they are; ``einheit_id`` is immutable (stock is kept in that unit)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nummer: str = Field(default=None, min_length=1, max_length=50)
+    name: str = Field(default=None, min_length=1, max_length=200)
+    beschreibung: str | None = Field(default=None, max_length=10_000)
+    kategorie: str | None = Field(default=None, max_length=100)
+    chargenpflicht: bool = Field(default=None)
+    mindestbestand: Menge = Field(default=None)
+    aktiv: bool = Field(default=None)
+
+
+class ArtikelOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    nummer: str
+    name: str
+    beschreibung: str | None
+    kategorie: str | None
+    einheit: EinheitOut
+    chargenpflicht: bool
+    mindestbestand: Decimal
+    aktiv: bool
+    created_at: datetime
+    updated_at: datetime

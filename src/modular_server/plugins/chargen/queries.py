@@ -1,0 +1,299 @@
+"""Every SELECT of the chargen plugin, one statement per list page, detail or enrichment.
+
+Stock (``bestand``, ``lagerort``, ``lagerbewegung``) belongs to the lager plugin and
+reservations (``lager_chargen_reservierung``) to reservierungen. Both require this plugin, so
+it must not import them: their tables are read through ``Base.metadata`` with SQLAlchemy Core,
+and only while the owning plugin is serving (:func:`foreign_table`). Enrichment is always one
+aggregated statement per page, never one per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Integer, Row, Select, String, Table, exists, func, literal, select, tuple_, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import contains_eager
+
+from modular_server.core.database import Base
+from modular_server.core.errors import NotFound
+from modular_server.core.pagination import PageRequest
+from modular_server.plugins.artikel.models import Artikel
+from modular_server.plugins.chargen.models import Charge, ChargeHerkunft
+from modular_server.plugins.chargen.schemas import BestandSumme
+
+if TYPE_CHECKING:
+    from modular_server.core.plugins import PluginHost
+
+CHARGEN_CURSOR = "chargen"
+ABLAUFEND_CURSOR = "chargen.ablaufend"
+MAX_RESERVIERUNGEN = 500
+ZERO = Decimal("0.000")
+
+
+def foreign_table(host: PluginHost, plugin: str, table: str) -> Table | None:
+    """Another plugin's table, or None while that plugin is not serving."""
+    if not host.is_serving(plugin):
+        return None
+    return Base.metadata.tables.get(table)
+
+
+def summe(menge: Decimal | None, reserviert: Decimal | None) -> BestandSumme:
+    menge, reserviert = Decimal(menge or ZERO), Decimal(reserviert or ZERO)
+    return BestandSumme(menge=menge, reserviert=reserviert, verfuegbar=menge - reserviert)
+
+
+# --- chargen -------------------------------------------------------------------------------
+
+
+def _with_artikel() -> Select[tuple[Charge]]:
+    return select(Charge).join(Charge.artikel).options(contains_eager(Charge.artikel))
+
+
+async def chargen_page(
+    session: AsyncSession,
+    page: PageRequest,
+    *,
+    artikel_id: int | None = None,
+    status: str | None = None,
+    nummer: str | None = None,
+) -> tuple[list[Charge], str | None]:
+    stmt = _with_artikel().order_by(Charge.id)
+    if artikel_id is not None:
+        stmt = stmt.where(Charge.artikel_id == artikel_id)
+    if status is not None:
+        stmt = stmt.where(Charge.status == status)
+    if nummer is not None:
+        stmt = stmt.where(Charge.nummer == nummer)
+    after = page.after(CHARGEN_CURSOR)
+    if after is not None:
+        stmt = stmt.where(Charge.id > after[0])
+    rows = (await session.scalars(stmt.limit(page.limit + 1))).all()
+    return page.page(CHARGEN_CURSOR, rows, lambda c: (c.id,))
+
+
+def _expiring(von: date | None, bis: date, status: str | None, bestand: Table | None) -> Select[tuple[Charge]]:
+    stmt = _with_artikel().where(Charge.mhd.is_not(None), Charge.mhd <= bis)
+    if von is not None:
+        stmt = stmt.where(Charge.mhd >= von)
+    if status is not None:
+        stmt = stmt.where(Charge.status == status)
+    if bestand is not None:
+        stmt = stmt.where(exists().where(bestand.c.charge_id == Charge.id, bestand.c.menge > 0))
+    return stmt.order_by(Charge.mhd, Charge.id)
+
+
+async def ablaufend_page(
+    session: AsyncSession,
+    page: PageRequest,
+    *,
+    von: date | None,
+    bis: date,
+    status: str | None = None,
+    mit_bestand_in: Table | None = None,
+) -> tuple[list[Charge], str | None]:
+    """Batches with ``von <= mhd <= bis`` (``von`` None: expired ones too), soonest first (keyset on mhd, id).
+
+    ``mit_bestand_in``: only batches with stock on hand in that ``bestand`` table.
+    """
+    stmt = _expiring(von, bis, status, mit_bestand_in)
+    after = page.after(ABLAUFEND_CURSOR)
+    if after is not None:
+        stmt = stmt.where(tuple_(Charge.mhd, Charge.id) > tuple_(*after))
+    rows = (await session.scalars(stmt.limit(page.limit + 1))).all()
+    return page.page(ABLAUFEND_CURSOR, rows, lambda c: (c.mhd, c.id))
+
+
+async def expiring_chunk(
+    session: AsyncSession, *, von: date, bis: date, bestand: Table | None, after: tuple[date, int] | None, size: int
+) -> list[Charge]:
+    """A chunk of free, stocked (when lager serves) batches expiring in ``[von, bis]``, for the expiry check."""
+    stmt = _expiring(von, bis, "frei", bestand)
+    if after is not None:
+        stmt = stmt.where(tuple_(Charge.mhd, Charge.id) > tuple_(*after))
+    return list((await session.scalars(stmt.limit(size))).all())
+
+
+async def get_charge(session: AsyncSession, charge_id: int, *, fresh: bool = False) -> Charge:
+    """One batch with its artikel; ``fresh`` reloads attributes a flush has expired."""
+    stmt = _with_artikel().where(Charge.id == charge_id)
+    if fresh:
+        stmt = stmt.execution_options(populate_existing=True)
+    found = await session.scalar(stmt)
+    if found is None:
+        raise NotFound("charge", charge_id)
+    return found
+
+
+async def charge_status(session: AsyncSession, charge_id: int) -> str:
+    found = await session.scalar(select(Charge.status).where(Charge.id == charge_id))
+    if found is None:
+        raise NotFound("charge", charge_id)
+    return found
+
+
+async def nummer_taken(session: AsyncSession, artikel_id: int, nummer: str, *, besides: int | None = None) -> bool:
+    stmt = select(Charge.id).where(Charge.artikel_id == artikel_id, Charge.nummer == nummer).limit(1)
+    if besides is not None:
+        stmt = stmt.where(Charge.id != besides)
+    return await session.scalar(stmt) is not None
+
+
+async def artikel_for_charge(session: AsyncSession, artikel_id: int) -> Artikel | None:
+    return await session.get(Artikel, artikel_id)
+
+
+# --- enrichment from the lager and reservierungen plugins ------------------------------------
+
+
+async def bestand_summen(session: AsyncSession, bestand: Table, charge_ids: Sequence[int]) -> dict[int, BestandSumme]:
+    """Totals per batch for a whole page in one aggregated statement."""
+    if not charge_ids:
+        return {}
+    rows = await session.execute(
+        select(bestand.c.charge_id, func.sum(bestand.c.menge), func.sum(bestand.c.reserviert))
+        .where(bestand.c.charge_id.in_(charge_ids))
+        .group_by(bestand.c.charge_id)
+    )
+    return {charge_id: summe(menge, reserviert) for charge_id, menge, reserviert in rows}
+
+
+async def bestand_je_lagerort(session: AsyncSession, bestand: Table, lagerort: Table, charge_id: int) -> list[Row[Any]]:
+    rows = await session.execute(
+        select(
+            bestand.c.lagerort_id,
+            lagerort.c.code.label("lagerort_code"),
+            lagerort.c.lager_id,
+            lagerort.c.gesperrt.label("lagerort_gesperrt"),
+            bestand.c.menge,
+            bestand.c.reserviert,
+        )
+        .join(lagerort, lagerort.c.id == bestand.c.lagerort_id)
+        .where(bestand.c.charge_id == charge_id, bestand.c.menge > 0)
+        .order_by(bestand.c.lagerort_id)
+    )
+    return list(rows)
+
+
+async def offene_reservierungen(session: AsyncSession, reservierung: Table, charge_id: int) -> list[Row[Any]]:
+    rows = await session.execute(
+        select(
+            reservierung.c.id,
+            reservierung.c.lagerort_id,
+            reservierung.c.menge,
+            reservierung.c.erfuellt,
+            reservierung.c.referenz_typ,
+            reservierung.c.referenz_id,
+            reservierung.c.gueltig_bis,
+            reservierung.c.created_at,
+        )
+        .where(reservierung.c.charge_id == charge_id, reservierung.c.status == "aktiv")
+        .order_by(reservierung.c.id)
+        .limit(MAX_RESERVIERUNGEN)
+    )
+    return list(rows)
+
+
+async def ausgaenge(session: AsyncSession, bewegung: Table, charge_id: int) -> list[Row[Any]]:
+    """Outgoing movements that carried the batch, each marked when a storno reversed it."""
+    storno = bewegung.alias("storno")
+    rows = await session.execute(
+        select(
+            bewegung.c.id,
+            bewegung.c.menge,
+            bewegung.c.von_lagerort_id,
+            bewegung.c.referenz_typ,
+            bewegung.c.referenz_id,
+            bewegung.c.created_at,
+            bewegung.c.created_by,
+            storno.c.id.is_not(None).label("storniert"),
+        )
+        .outerjoin(storno, storno.c.storno_von_id == bewegung.c.id)
+        .where(bewegung.c.charge_id == charge_id, bewegung.c.typ == "ausgang")
+        .order_by(bewegung.c.id)
+    )
+    return list(rows)
+
+
+async def positionen(session: AsyncSession, bestand: Table, lagerort: Table, artikel_id: int) -> list[Row[Any]]:
+    """Stock of one artikel per batch and lagerort in FEFO order (earliest MHD first, none last)."""
+    rows = await session.execute(
+        select(
+            bestand.c.charge_id,
+            Charge.nummer.label("charge_nummer"),
+            Charge.mhd,
+            Charge.status,
+            bestand.c.lagerort_id,
+            lagerort.c.code.label("lagerort_code"),
+            lagerort.c.lager_id,
+            lagerort.c.gesperrt.label("lagerort_gesperrt"),
+            bestand.c.menge,
+            bestand.c.reserviert,
+        )
+        .select_from(bestand)
+        .join(lagerort, lagerort.c.id == bestand.c.lagerort_id)
+        .outerjoin(Charge, Charge.id == bestand.c.charge_id)
+        .where(bestand.c.artikel_id == artikel_id, bestand.c.menge > 0)
+        .order_by(Charge.mhd.asc().nulls_last(), bestand.c.charge_id, bestand.c.lagerort_id)
+    )
+    return list(rows)
+
+
+# --- genealogy -------------------------------------------------------------------------------
+
+
+async def genealogy_edges(
+    session: AsyncSession, charge_id: int, tiefe: int, richtungen: Sequence[str]
+) -> list[Row[Any]]:
+    """Edges reached from ``charge_id`` within ``tiefe`` levels, with the batch each one reaches.
+
+    One statement: a recursive CTE per direction (UNION, so a repeated edge at the same depth
+    is read once; links cannot form cycles, and the depth bound caps the work anyway).
+    """
+    h = ChargeHerkunft.__table__
+    selects = []
+    for richtung in richtungen:
+        # backward walks child -> parent, forward parent -> child
+        start, reached = (h.c.child_id, "parent_id") if richtung == "rueckwaerts" else (h.c.parent_id, "child_id")
+        columns = (h.c.parent_id, h.c.child_id, h.c.art, h.c.menge)
+        cte = select(*columns, literal(1, Integer).label("tiefe")).where(start == charge_id)
+        cte = cte.cte(f"herkunft_{richtung}", recursive=True)
+        cte = cte.union(select(*columns, cte.c.tiefe + 1).join(cte, start == cte.c[reached]).where(cte.c.tiefe < tiefe))
+        selects.append(
+            select(
+                literal(richtung, String).label("richtung"),
+                cte.c.parent_id,
+                cte.c.child_id,
+                cte.c.art,
+                cte.c.menge,
+                cte.c.tiefe,
+                Charge.nummer,
+                Charge.artikel_id,
+                Charge.status,
+                Charge.mhd,
+                Artikel.nummer.label("artikel_nummer"),
+            )
+            .join(Charge, Charge.id == cte.c[reached])
+            .join(Artikel, Artikel.id == Charge.artikel_id)
+        )
+    if not selects:
+        return []
+    stmt = selects[0] if len(selects) == 1 else union_all(*selects)
+    return list(await session.execute(stmt))
+
+
+async def herkunft_link(session: AsyncSession, parent_id: int, child_id: int) -> ChargeHerkunft | None:
+    return await session.scalar(
+        select(ChargeHerkunft).where(ChargeHerkunft.parent_id == parent_id, ChargeHerkunft.child_id == child_id)
+    )
+
+
+async def is_ancestor(session: AsyncSession, candidate: int, of: int) -> bool:
+    """Whether ``candidate`` is ``of`` or one of its ancestors (unbounded; UNION ends on any graph)."""
+    h = ChargeHerkunft.__table__
+    ancestors = select(literal(of, Integer).label("id")).cte("vorfahren", recursive=True)
+    ancestors = ancestors.union(select(h.c.parent_id).join(ancestors, h.c.child_id == ancestors.c.id))
+    return await session.scalar(select(ancestors.c.id).where(ancestors.c.id == candidate).limit(1)) is not None

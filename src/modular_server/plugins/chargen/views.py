@@ -1,0 +1,137 @@
+"""Query rows -> response models (the shapes of schemas.py), without further queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Row
+
+from modular_server.plugins.artikel.models import Artikel
+from modular_server.plugins.chargen.models import Charge
+from modular_server.plugins.chargen.queries import summe
+from modular_server.plugins.chargen.schemas import (
+    ArtikelKurz,
+    Ausgang,
+    BestandAmOrt,
+    BestandSumme,
+    ChargeDetail,
+    ChargeKurz,
+    ChargeOut,
+    Grund,
+    Kante,
+    OffeneReservierung,
+    Position,
+    VerfolgteCharge,
+    VerfolgungOut,
+    VerfuegbarkeitOut,
+)
+
+
+def charge_out(charge: Charge, summen: Mapping[int, BestandSumme] | None) -> ChargeOut:
+    """``summen`` None: stock unknown (lager not serving); a batch without rows has zero stock."""
+    out = ChargeOut.model_validate(charge)
+    if summen is not None:
+        out.bestand = summen.get(charge.id) or summe(None, None)
+    return out
+
+
+def bestand_am_ort(row: Row[Any]) -> BestandAmOrt:
+    return BestandAmOrt(
+        lagerort_id=row.lagerort_id,
+        lagerort_code=row.lagerort_code,
+        lager_id=row.lager_id,
+        lagerort_gesperrt=row.lagerort_gesperrt,
+        menge=row.menge,
+        reserviert=row.reserviert,
+        verfuegbar=row.menge - row.reserviert,
+    )
+
+
+def offene_reservierung(row: Row[Any]) -> OffeneReservierung:
+    return OffeneReservierung(**row._mapping, offen=row.menge - row.erfuellt)
+
+
+def ausgang(row: Row[Any]) -> Ausgang:
+    return Ausgang(**row._mapping)
+
+
+def charge_detail(
+    charge: Charge, orte: Sequence[Row[Any]] | None, reservierungen: Sequence[Row[Any]] | None
+) -> ChargeDetail:
+    detail = ChargeDetail.model_validate(charge)
+    if orte is not None:
+        detail.lagerorte = [bestand_am_ort(r) for r in orte]
+        detail.bestand = summe(sum(r.menge for r in orte), sum(r.reserviert for r in orte))
+    if reservierungen is not None:
+        detail.reservierungen = [offene_reservierung(r) for r in reservierungen]
+    return detail
+
+
+def verfolgung(charge: Charge, tiefe: int, rows: Iterable[Row[Any]]) -> VerfolgungOut:
+    nodes: dict[str, dict[int, VerfolgteCharge]] = {"rueckwaerts": {}, "vorwaerts": {}}
+    kanten: dict[tuple[int, int], Kante] = {}
+    for row in rows:
+        reached = row.parent_id if row.richtung == "rueckwaerts" else row.child_id
+        known = nodes[row.richtung].get(reached)
+        if known is None or row.tiefe < known.tiefe:
+            nodes[row.richtung][reached] = VerfolgteCharge(
+                id=reached,
+                nummer=row.nummer,
+                artikel_id=row.artikel_id,
+                artikel_nummer=row.artikel_nummer,
+                status=row.status,
+                mhd=row.mhd,
+                tiefe=row.tiefe,
+            )
+        kanten[(row.parent_id, row.child_id)] = Kante(
+            parent_id=row.parent_id, child_id=row.child_id, art=row.art, menge=row.menge
+        )
+
+    def ordered(found: dict[int, VerfolgteCharge]) -> list[VerfolgteCharge]:
+        return sorted(found.values(), key=lambda n: (n.tiefe, n.id))
+
+    return VerfolgungOut(
+        charge=ChargeOut.model_validate(charge),
+        tiefe=tiefe,
+        vorfahren=ordered(nodes["rueckwaerts"]),
+        nachfahren=ordered(nodes["vorwaerts"]),
+        kanten=[kanten[k] for k in sorted(kanten)],
+    )
+
+
+def _grund(row: Row[Any], stichtag: date) -> Grund | None:
+    if row.status == "zurueckgerufen" or row.status == "gesperrt":
+        return row.status  # type: ignore[no-any-return]
+    if row.mhd is not None and row.mhd < stichtag:
+        return "abgelaufen"
+    if row.lagerort_gesperrt:
+        return "lagerort_gesperrt"
+    return None
+
+
+def verfuegbarkeit(artikel: Artikel, rows: Sequence[Row[Any]] | None, stichtag: date) -> VerfuegbarkeitOut:
+    """Rows arrive in FEFO order; both lists keep it."""
+    kurz = ArtikelKurz.model_validate(artikel)
+    if rows is None:
+        return VerfuegbarkeitOut(artikel=kurz, stichtag=stichtag, summe=None, verfuegbar=None, nicht_verfuegbar=None)
+    frei: list[Position] = []
+    nicht: list[Position] = []
+    for row in rows:
+        grund = _grund(row, stichtag)
+        position = Position(
+            charge=None
+            if row.charge_id is None
+            else ChargeKurz(id=row.charge_id, nummer=row.charge_nummer, mhd=row.mhd, status=row.status),
+            lagerort_id=row.lagerort_id,
+            lagerort_code=row.lagerort_code,
+            lager_id=row.lager_id,
+            menge=row.menge,
+            reserviert=row.reserviert,
+            verfuegbar=row.menge - row.reserviert,
+            grund=grund,
+        )
+        (frei if grund is None else nicht).append(position)
+    total = summe(sum(p.menge for p in frei), sum(p.reserviert for p in frei))
+    return VerfuegbarkeitOut(artikel=kurz, stichtag=stichtag, summe=total, verfuegbar=frei, nicht_verfuegbar=nicht)
