@@ -1,5 +1,8 @@
+import importlib.metadata
+
 import pytest
 
+from modular_server.core.sources import ENTRY_POINT_GROUP
 from modular_server.testing import BOTH
 
 
@@ -16,3 +19,5 @@ async def test_starts_and_authenticates(make_app):
         assert r.status_code == 403
         r = await running.client.get("/api/v1/system/plugins")
         assert r.status_code == 200, r.text
+        installed = {ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+        assert {item["name"] for item in r.json()["items"]} == installed

@@ -53,15 +53,19 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await migrator.ensure_current(settings.migrate_on_startup)
-        await host.start(app)
-        host.raise_if_strict()
-        for record in host.failures():
-            log.warning("plugin %s is %s: %s", record.name, record.state.value, record.reason)
+        started = False
         try:
+            await migrator.ensure_current(settings.migrate_on_startup)
+            await host.start(app)
+            started = True
+            host.raise_if_strict()
+            for record in host.failures():
+                log.warning("plugin %s is %s: %s", record.name, record.state.value, record.reason)
             yield
         finally:
-            await host.stop(app)
+            # also when starting failed (strict mode, schema behind): release what was acquired
+            if started:
+                await host.stop(app)
             await db.dispose()
             if app.state.redis is not None:
                 await app.state.redis.aclose()

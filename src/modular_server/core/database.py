@@ -101,7 +101,9 @@ class Database:
     def _create_engine(self, settings: Settings) -> AsyncEngine:
         if settings.is_sqlite:
             engine = create_async_engine(
-                settings.database_url, connect_args={"timeout": settings.database_timeout_seconds}
+                settings.database_url,
+                connect_args={"timeout": settings.database_timeout_seconds},
+                hide_parameters=not settings.log_sql_parameters,
             )
             self._configure_sqlite(engine.sync_engine)
             return engine
@@ -111,6 +113,8 @@ class Database:
             max_overflow=settings.database_pool_size,
             pool_pre_ping=True,
             pool_timeout=settings.database_timeout_seconds,
+            # keeps parameter values out of SQLAlchemy's log lines and exception messages
+            hide_parameters=not settings.log_sql_parameters,
             connect_args={
                 "timeout": settings.database_timeout_seconds,
                 "command_timeout": settings.database_timeout_seconds * 6,

@@ -138,7 +138,11 @@ def _from_validation(_request: Request, exc: Exception) -> Response:
 def _from_integrity(_request: Request, exc: Exception) -> Response:
     # The constraint's name says which rule was broken; values are never echoed.
     orig = getattr(exc, "orig", None)
-    constraint = getattr(getattr(orig, "diag", None), "constraint_name", None) or getattr(orig, "constraint_name", None)
+    constraint = None
+    # psycopg: orig.diag; asyncpg: the driver's error, which SQLAlchemy's adapter keeps as __cause__
+    for error in (orig, getattr(orig, "__cause__", None)):
+        constraint = constraint or getattr(getattr(error, "diag", None), "constraint_name", None)
+        constraint = constraint or getattr(error, "constraint_name", None)
     log.info("integrity error: %s", type(orig).__name__)
     return problem_response(
         409,

@@ -340,7 +340,9 @@ class PluginHost:
         for record in self.active():
             self._skip_if_requirement_inactive(record)
             if not record.state.serving:
-                self.pm.unregister(record.obj)
+                # a failed startup earlier in this loop may have skipped (and unregistered) it already
+                if self.pm.is_registered(record.obj):
+                    self.pm.unregister(record.obj)
                 continue
             with self._phase(record, "startup"):
                 try:
@@ -356,6 +358,9 @@ class PluginHost:
                 except Exception as exc:
                     log.exception("plugin %s failed in startup", record.name)
                     self._unregister(record, PluginState.SETUP_FAILED, f"startup failed: {type(exc).__name__}: {exc}")
+                else:
+                    record.started = True
+                    self.rebuild_dispatch()
         self.rebuild_dispatch()
 
     async def stop(self, app: FastAPI) -> None:
@@ -379,8 +384,12 @@ class PluginHost:
             found: list[_Impl] = []
             for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
                 record = by_obj.get(id(impl.plugin))
+                # observers of a plugin whose startup has not run (migrations at startup) would
+                # find its state missing, fail and degrade it: they start with the plugin
                 if record is not None and (
-                    record.state is not PluginState.ACTIVE if observers_only else not record.state.serving
+                    (record.state is not PluginState.ACTIVE or not record.started)
+                    if observers_only
+                    else not record.state.serving
                 ):
                     continue
                 found.append((record, impl.function, tuple(impl.argnames)))

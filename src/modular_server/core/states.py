@@ -43,6 +43,8 @@ class PluginRecord:
     routers: list[Any] = field(default_factory=list)
     hooks: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    #: its ``startup`` hook has run (its observers are called from then on)
+    started: bool = False
     observer_failures: int = 0
     consecutive_failures: int = 0
 

@@ -20,6 +20,8 @@ observer
     counted; after ``observer_failure_limit`` consecutive failures the plugin's observers are
     switched off and it becomes ``degraded``. An observer that returns an awaitable has it run
     as a background task under ``observer_timeout_seconds``. Heavy work belongs on a queue.
+    A plugin's observers are called once its ``startup`` has run (not during the migrations
+    that precede it), so they may rely on what ``startup`` put into ``host.data``.
 
 Every runtime hook receives ``app`` (the FastAPI application); a plugin keeps its state in
 ``app.state.host.data[plugin_name]`` (see :meth:`PluginHost.data`), never in module globals.
