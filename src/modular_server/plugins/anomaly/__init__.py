@@ -1,0 +1,98 @@
+"""The anomaly plugin: IsolationForest models over stock movements (per artikel or kategorie)
+and, while monitoring serves, over per-route performance windows.
+
+Needs the ``anomaly`` extra (scikit-learn, joblib). This module imports neither, so the
+kernel can read PLUGIN and report ``missing_dependency`` cheaply when they are absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from modular_server.hooks import PluginSpec, hookimpl
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from fastapi import APIRouter, FastAPI
+
+    from modular_server.hooks import Change, HealthResult
+    from modular_server.plugins.anomaly.settings import AnomalySettings
+
+NAME = "anomaly"
+PLUGIN = PluginSpec(
+    name=NAME,
+    version="0.1.0",
+    description="Anomaly detection (IsolationForest) over stock movements and route performance",
+    requires=("lager",),
+    prefixes=("/api/v1/anomalies",),
+    python_packages=("sklearn", "joblib"),
+    install_hint='pip install "modular-server[anomaly]"',
+)
+
+
+@hookimpl
+def plugin_settings() -> type[AnomalySettings]:
+    from modular_server.plugins.anomaly.settings import AnomalySettings
+
+    return AnomalySettings
+
+
+@hookimpl
+def register_models() -> list[ModuleType]:
+    from modular_server.plugins.anomaly import models
+
+    return [models]
+
+
+@hookimpl
+def migration_locations() -> Path:
+    return Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def register_routes() -> list[APIRouter]:
+    from modular_server.plugins.anomaly.routes import router
+
+    return [router]
+
+
+@hookimpl
+async def startup(app: FastAPI, settings: AnomalySettings) -> None:
+    from modular_server.plugins.anomaly.runtime import AnomalyRuntime
+
+    runtime = AnomalyRuntime(app, settings)
+    await runtime.start()
+    app.state.host.data[NAME] = runtime
+
+
+@hookimpl
+async def shutdown(app: FastAPI) -> None:
+    runtime = app.state.host.data.pop(NAME, None)
+    if runtime is not None:
+        await runtime.stop()
+
+
+@hookimpl
+def changes_committed(app: FastAPI, changes: list[Change]) -> None:
+    runtime = app.state.host.data.get(NAME)
+    if runtime is not None:  # None before startup (migrations) and after shutdown
+        runtime.notice(changes)
+
+
+@hookimpl
+def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult]]]:
+    from modular_server.hooks import HealthResult
+
+    async def detector() -> HealthResult:
+        runtime = app.state.host.data.get(NAME)
+        if runtime is None:
+            return HealthResult("fail", "not started")
+        if runtime.last_error:
+            return HealthResult("degraded", runtime.last_error)
+        trained = len(runtime.models)
+        return HealthResult("ok", f"{trained} models loaded" if trained else "no model trained yet")
+
+    return {"detector": detector}

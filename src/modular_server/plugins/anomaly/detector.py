@@ -1,0 +1,84 @@
+"""IsolationForest training, scoring and persistence. Imports scikit-learn: load this module
+only from code that runs after the kernel found the ``anomaly`` extra installed.
+
+Scores are the forest's anomaly scores in (0, 1] (``-score_samples``): about 0.5 is
+ordinary, towards 1 is isolated quickly, i.e. anomalous. A model flags scores above its
+threshold, which the ``contamination`` setting places at that share of the training data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+from sklearn.ensemble import IsolationForest
+
+SEED = 4711
+
+
+@dataclass(slots=True)
+class Trained:
+    key: str
+    kind: str
+    forest: IsolationForest
+    threshold: float
+    samples: int
+    contamination: str
+    stats: dict[str, Any]
+    trained_at: datetime
+
+    def scores(self, vectors: Sequence[Sequence[float]]) -> list[float]:
+        return [float(s) for s in -self.forest.score_samples(np.asarray(vectors, dtype=float))]
+
+
+def fit(
+    key: str,
+    kind: str,
+    vectors: Sequence[Sequence[float]],
+    *,
+    contamination: float | str,
+    n_estimators: int,
+    max_samples: int,
+    stats: dict[str, Any],
+    trained_at: datetime,
+) -> Trained:
+    forest = IsolationForest(n_estimators=n_estimators, contamination=contamination, random_state=SEED, n_jobs=1)
+    forest.fit(np.asarray(vectors, dtype=float))
+    return Trained(
+        key=key,
+        kind=kind,
+        forest=forest,
+        threshold=float(-forest.offset_),
+        samples=len(vectors),
+        contamination=str(contamination),
+        stats=stats,
+        trained_at=trained_at,
+    )
+
+
+def file_name(key: str, trained_at: datetime) -> str:
+    """Readable, unique per key (the digest tells apart keys that differ only in odd characters)
+    and new with every training, so a worker reloads exactly when the file name changed."""
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", key)[:100]
+    digest = hashlib.sha256(key.encode()).hexdigest()[:10]
+    return f"{readable}-{digest}-{trained_at.strftime('%Y%m%dT%H%M%S%f')}.joblib"
+
+
+def save(model: Trained, directory: Path) -> str:
+    directory.mkdir(parents=True, exist_ok=True)
+    name = file_name(model.key, model.trained_at)
+    temporary = directory / (name + ".tmp")
+    joblib.dump(model, temporary)
+    temporary.replace(directory / name)  # atomic: a worker loading it never sees half a file
+    return name
+
+
+def load(directory: Path, name: str) -> Trained:
+    return joblib.load(directory / name)

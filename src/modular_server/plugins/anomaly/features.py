@@ -1,0 +1,164 @@
+"""Movement features and their plain-language explanation. Pure Python: no scikit-learn here.
+
+One function computes the features for training and for scoring, so both see the same
+numbers. Every feature describes a movement relative to the movements of its artikel before
+it, and is built so that ordinary movements crowd near one value (an IsolationForest isolates
+what lies apart; a feature that spreads ordinary movements out only adds noise):
+
+* ``log_menge_ratio`` - log of the quantity over the usual quantity of that type
+* ``type_share`` - share of this type among the artikel's recent movements
+* ``hour_distance`` - hours from the nearest hour of day the artikel was recently booked at
+* ``weekday_share`` - share of recent movements on the same weekday
+* ``inventur_share`` - share of inventory corrections among recent movements
+* ``log_gap_ratio`` - log of the time since the previous movement over the usual gap
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
+from statistics import median
+from typing import Any
+
+TYPEN = ("eingang", "ausgang", "umbuchung", "inventur", "storno")
+FEATURES = ("menge_abweichung", "hour_abweichung", "weekday_rarity", "inventur_excess", "gap_abweichung")
+#: preceding movements of the artikel that describe its recent activity
+RECENT = 30
+#: preceding movements of each type that describe the usual quantity of that type
+PER_TYPE = 10
+#: how far back scoring reads an artikel's history (enough to find PER_TYPE of a rarer type)
+HISTORY = 200
+#: an artikel's first movements have no usual behaviour to compare with: never judged, never trained on
+WARMUP = 10
+#: same-type movements needed before the usual quantity is taken from that type alone
+SAME_TYPE_MINIMUM = 3
+#: quantities within 1/2x..2x of the usual, and gaps within 1/10x..10x of the usual, count as usual
+USUAL_QUANTITY_BAND = math.log(2)
+USUAL_GAP_BAND = math.log(10)
+#: up to this share of inventory corrections among recent movements is ordinary
+USUAL_INVENTUR_SHARE = 0.25
+#: a weekday with at least this share of the recent movements is a usual one
+USUAL_WEEKDAY_SHARE = 0.1
+#: gaps shorter than this count as this long (bookings in one go are not "faster than usual")
+MIN_GAP_HOURS = 0.25
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    id: int
+    artikel_id: int
+    typ: str
+    menge: Decimal
+    created_at: datetime
+
+
+def local_time(moment: datetime, zone: tzinfo) -> datetime:
+    # SQLite hands back naive datetimes; they are stored in UTC
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone)
+
+
+def usual_quantity(same_type: Iterable[float], recent: Iterable[Movement]) -> float | None:
+    """Median quantity of the same type, or of all recent movements while that type is rare."""
+    pool = list(same_type)
+    if len(pool) < SAME_TYPE_MINIMUM:
+        pool = [float(m.menge) for m in recent]
+    return median(pool) if pool else None
+
+
+def _beyond(log_ratio: float, band: float) -> float:
+    """How far a log ratio lies outside ``[-band, band]`` (0 inside), keeping its sign."""
+    return math.copysign(max(0.0, abs(log_ratio) - band), log_ratio)
+
+
+def _hour_distance(hour: int, seen: Iterable[int]) -> float:
+    return float(min((min(abs(hour - h), 24 - abs(hour - h)) for h in seen), default=0))
+
+
+def sequence_features(sequence: Sequence[Movement], zone: tzinfo) -> list[list[float] | None]:
+    """Feature vectors for one artikel's movements (ordered by id), each from its predecessors only;
+    None for a movement with fewer than WARMUP predecessors."""
+    recent: deque[tuple[Movement, datetime]] = deque(maxlen=RECENT)
+    gaps: deque[float] = deque(maxlen=RECENT)
+    by_type: dict[str, deque[float]] = {typ: deque(maxlen=PER_TYPE) for typ in TYPEN}
+    vectors: list[list[float] | None] = []
+    for position, movement in enumerate(sequence):
+        local = local_time(movement.created_at, zone)
+        gap = max((local - recent[-1][1]).total_seconds() / 3600, MIN_GAP_HOURS) if recent else MIN_GAP_HOURS
+        if position >= WARMUP:
+            usual = usual_quantity(by_type[movement.typ], (m for m, _ in recent))
+            menge = float(movement.menge)
+            ratio = menge / usual if usual and menge > 0 else 1.0
+            count = len(recent)
+            vectors.append(
+                [
+                    _beyond(math.log(ratio), USUAL_QUANTITY_BAND),
+                    max(0.0, _hour_distance(local.hour, (t.hour for _, t in recent)) - 1),
+                    max(0.0, USUAL_WEEKDAY_SHARE - sum(t.weekday() == local.weekday() for _, t in recent) / count)
+                    / USUAL_WEEKDAY_SHARE,
+                    max(0.0, sum(m.typ == "inventur" for m, _ in recent) / count - USUAL_INVENTUR_SHARE),
+                    _beyond(math.log(gap / median(gaps)), USUAL_GAP_BAND) if gaps else 0.0,
+                ]
+            )
+        else:
+            vectors.append(None)
+        if recent:
+            gaps.append(gap)
+        recent.append((movement, local))
+        by_type[movement.typ].append(float(movement.menge))
+    return vectors
+
+
+def as_dict(vector: Sequence[float]) -> dict[str, float]:
+    return {name: round(value, 6) for name, value in zip(FEATURES, vector, strict=True)}
+
+
+# --- statistics of the training data and explanations --------------------------------------
+
+
+def _quantile(sorted_values: Sequence[float], q: float) -> float:
+    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def training_stats(vectors: Sequence[Sequence[float]]) -> dict[str, list[float]]:
+    """Per feature the 5th, 50th and 95th percentile of the training data."""
+    stats = {}
+    for index, name in enumerate(FEATURES):
+        column = sorted(v[index] for v in vectors)
+        stats[name] = [_quantile(column, 0.05), _quantile(column, 0.5), _quantile(column, 0.95)]
+    return stats
+
+
+def explain(vector: Sequence[float], stats: dict[str, Any], movement: Movement, zone: tzinfo) -> str:
+    """Say in plain words what is unusual about a flagged movement (at most two things)."""
+    f = dict(zip(FEATURES, vector, strict=True))
+    high = {name: stats[name][2] for name in FEATURES}
+    found: list[str] = []
+    menge = f["menge_abweichung"]
+    if menge > max(high["menge_abweichung"], 0.0):
+        found.append(f"quantity {_times(math.exp(menge + USUAL_QUANTITY_BAND))} the usual for this article")
+    elif menge < min(stats["menge_abweichung"][0], 0.0):
+        found.append(f"quantity only 1/{math.exp(USUAL_QUANTITY_BAND - menge):.0f} of the usual for this article")
+    local = local_time(movement.created_at, zone)
+    if f["hour_abweichung"] > high["hour_abweichung"]:
+        hours = f["hour_abweichung"] + 1
+        found.append(f"booked at {local:%H:%M}, {hours:.0f} h away from this article's usual times")
+    if f["weekday_rarity"] > max(high["weekday_rarity"], 0.5):
+        found.append(f"booked on a {WEEKDAYS[local.weekday()]}, unusual for this article")
+    if f["inventur_excess"] > high["inventur_excess"]:
+        share = f["inventur_excess"] + USUAL_INVENTUR_SHARE
+        found.append(f"inventory corrections are {share:.0%} of the article's recent movements")
+    gap = f["gap_abweichung"]
+    if gap > max(high["gap_abweichung"], 0.0):
+        found.append(f"first movement after a pause {_times(math.exp(gap + USUAL_GAP_BAND))} as long as usual")
+    return "; ".join(found[:2]) or "unusual combination of quantity, type and time for this article"
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.0f}x" if ratio >= 10 else f"{ratio:.1f}x"

@@ -1,0 +1,145 @@
+"""Every SELECT of the anomaly plugin: its own tables, the movement ledger (lager, which it
+requires) and, while monitoring serves, monitoring's persisted route windows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Table, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modular_server.core.errors import NotFound
+from modular_server.core.pagination import PageRequest
+from modular_server.plugins.anomaly.features import HISTORY, Movement
+from modular_server.plugins.anomaly.models import Anomaly, AnomalyModel, ScoringPosition
+from modular_server.plugins.artikel.models import Artikel
+from modular_server.plugins.lager.models import Lagerbewegung
+
+ANOMALIES_CURSOR = "anomalies"
+#: a movement with the kategorie of its artikel (None: no kategorie)
+Scoped = tuple[Movement, str | None]
+
+
+async def anomalies_page(
+    session: AsyncSession,
+    page: PageRequest,
+    *,
+    kind: str | None = None,
+    artikel_id: int | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    min_score: float | None = None,
+) -> tuple[list[Anomaly], str | None]:
+    """Newest first (keyset on id descending)."""
+    stmt = select(Anomaly).order_by(Anomaly.id.desc())
+    if kind is not None:
+        stmt = stmt.where(Anomaly.kind == kind)
+    if artikel_id is not None:
+        stmt = stmt.where(Anomaly.artikel_id == artikel_id)
+    if status is not None:
+        stmt = stmt.where(Anomaly.status == status)
+    if since is not None:
+        stmt = stmt.where(Anomaly.occurred_at >= since)
+    if until is not None:
+        stmt = stmt.where(Anomaly.occurred_at < until)
+    if min_score is not None:
+        stmt = stmt.where(Anomaly.score >= min_score)
+    after = page.after(ANOMALIES_CURSOR)
+    if after is not None:
+        stmt = stmt.where(Anomaly.id < after[0])
+    rows = (await session.scalars(stmt.limit(page.limit + 1))).all()
+    return page.page(ANOMALIES_CURSOR, rows, lambda a: (a.id,))
+
+
+async def get_anomaly(session: AsyncSession, anomaly_id: int) -> Anomaly:
+    found = await session.get(Anomaly, anomaly_id)
+    if found is None:
+        raise NotFound("anomaly", anomaly_id)
+    return found
+
+
+async def models(session: AsyncSession) -> Sequence[AnomalyModel]:
+    return (await session.scalars(select(AnomalyModel).order_by(AnomalyModel.kind, AnomalyModel.key))).all()
+
+
+async def model_files(session: AsyncSession) -> dict[str, str]:
+    """key -> file of every trained model (the file name changes with each training)."""
+    rows = await session.execute(select(AnomalyModel.key, AnomalyModel.file))
+    return {key: file for key, file in rows}
+
+
+async def position(session: AsyncSession, name: str) -> int:
+    found = await session.scalar(select(ScoringPosition.position).where(ScoringPosition.name == name))
+    return int(found or 0)
+
+
+async def confirmed_movements(session: AsyncSession) -> set[int]:
+    """Movements confirmed as anomalies: training leaves them out."""
+    rows = await session.scalars(
+        select(Anomaly.bewegung_id).where(Anomaly.status == "bestaetigt", Anomaly.bewegung_id.is_not(None))
+    )
+    return {int(r) for r in rows}
+
+
+def _scoped() -> Any:
+    return select(
+        Lagerbewegung.id,
+        Lagerbewegung.artikel_id,
+        Lagerbewegung.typ,
+        Lagerbewegung.menge,
+        Lagerbewegung.created_at,
+        Artikel.kategorie,
+    ).join(Artikel, Artikel.id == Lagerbewegung.artikel_id)
+
+
+def _as_scoped(row: Row[Any]) -> Scoped:
+    return Movement(row.id, row.artikel_id, row.typ, row.menge, row.created_at), row.kategorie
+
+
+async def training_movements(session: AsyncSession, since: datetime, limit: int) -> list[Scoped]:
+    """The newest ``limit`` movements since ``since``, ordered by (artikel, id)."""
+    rows = await session.execute(
+        _scoped().where(Lagerbewegung.created_at >= since).order_by(Lagerbewegung.id.desc()).limit(limit)
+    )
+    found = [_as_scoped(r) for r in rows]
+    found.sort(key=lambda s: (s[0].artikel_id, s[0].id))
+    return found
+
+
+async def movements_to_score(
+    session: AsyncSession, after_id: int, upto: int | None, late: Sequence[int], limit: int
+) -> list[Scoped]:
+    """Movements with ``after_id < id (<= upto)``, plus ``late`` ones (committed after a higher id was scored)."""
+    window = Lagerbewegung.id > after_id
+    if upto is not None:
+        window = window & (Lagerbewegung.id <= upto)
+    condition = or_(window, Lagerbewegung.id.in_(late)) if late else window
+    rows = await session.execute(_scoped().where(condition).order_by(Lagerbewegung.id).limit(limit))
+    return [_as_scoped(r) for r in rows]
+
+
+async def history_before(session: AsyncSession, artikel_id: int, before_id: int) -> list[Movement]:
+    """The artikel's last HISTORY movements before ``before_id``, oldest first (index artikel_id, id)."""
+    rows = await session.execute(
+        select(
+            Lagerbewegung.id, Lagerbewegung.artikel_id, Lagerbewegung.typ, Lagerbewegung.menge, Lagerbewegung.created_at
+        )
+        .where(Lagerbewegung.artikel_id == artikel_id, Lagerbewegung.id < before_id)
+        .order_by(Lagerbewegung.id.desc())
+        .limit(HISTORY)
+    )
+    return [Movement(*row) for row in reversed(rows.all())]
+
+
+async def route_windows(session: AsyncSession, windows: Table, after: datetime, until: datetime) -> Sequence[Row[Any]]:
+    """monitoring's per-worker window rows with ``after < bucket_start <= until``."""
+    c = windows.c
+    rows = await session.execute(
+        select(c.bucket_start, c.method, c.route, c.requests, c.statements, c.server_errors, c.latency)
+        .where(c.bucket_start > after, c.bucket_start <= until)
+        .order_by(c.bucket_start)
+    )
+    return rows.all()

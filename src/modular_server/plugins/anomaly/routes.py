@@ -1,0 +1,72 @@
+"""HTTP endpoints of the anomaly plugin: /api/v1/anomalies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modular_server.core.database import ReadSession
+from modular_server.core.pagination import Page, Pagination
+from modular_server.hooks import current_request, requires_scope
+from modular_server.plugins.anomaly import queries, service
+from modular_server.plugins.anomaly.schemas import AnomalyOut, Kind, ModelOut, ReviewIn, Status, TrainIn, TrainOut
+
+if TYPE_CHECKING:
+    # the runtime imports scikit-learn; routes are registered before startup and stay light
+    from modular_server.plugins.anomaly.runtime import AnomalyRuntime
+
+router = APIRouter(prefix="/api/v1/anomalies", tags=["anomalies"])
+
+
+def _runtime(request: Request) -> AnomalyRuntime:
+    return request.app.state.host.data["anomaly"]
+
+
+@router.get("", summary="Anomalies, newest first (keyset on id)")
+async def list_anomalies(
+    session: ReadSession,
+    page: Pagination,
+    kind: Kind | None = None,
+    artikel_id: int | None = None,
+    status: Status | None = None,
+    since: Annotated[datetime | None, Query(description="occurred at or after")] = None,
+    until: Annotated[datetime | None, Query(description="occurred before")] = None,
+    min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
+) -> Page[AnomalyOut]:
+    rows, cursor = await queries.anomalies_page(
+        session, page, kind=kind, artikel_id=artikel_id, status=status, since=since, until=until, min_score=min_score
+    )
+    return Page(items=[AnomalyOut.model_validate(a) for a in rows], next_cursor=cursor)
+
+
+@router.get("/models", summary="The trained models with training date, sample count and contamination")
+async def list_models(session: ReadSession) -> dict[str, list[ModelOut] | None]:
+    return {"items": [ModelOut.model_validate(m) for m in await queries.models(session)], "next_cursor": None}
+
+
+@router.post("/train", summary="Train every model now (movements, and route windows while monitoring serves)")
+@requires_scope("admin")
+async def train(request: Request, body: TrainIn | None = None) -> TrainOut:
+    result = await _runtime(request).train(rescore=body.rescore if body else False)
+    async with request.app.state.db.session() as session:
+        models = [ModelOut.model_validate(m) for m in await queries.models(session)]
+    return TrainOut(models=models, samples=result.samples, new_anomalies=result.new_anomalies)
+
+
+@router.get("/{anomaly_id}", summary="One anomaly")
+async def get_anomaly(session: ReadSession, anomaly_id: int) -> AnomalyOut:
+    return AnomalyOut.model_validate(await queries.get_anomaly(session, anomaly_id))
+
+
+@router.post("/{anomaly_id}/bestaetigen", summary="Confirm or dismiss an anomaly (kept for retraining)")
+async def review(request: Request, anomaly_id: int, body: ReviewIn) -> AnomalyOut:
+    ctx = current_request()
+    who = ctx.principal.name if ctx is not None and ctx.principal is not None else "unknown"
+
+    async def work(session: AsyncSession) -> AnomalyOut:
+        return AnomalyOut.model_validate(await service.review(session, anomaly_id, body.status, body.bemerkung, who))
+
+    return await request.app.state.db.transaction(work)

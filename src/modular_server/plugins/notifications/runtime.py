@@ -1,0 +1,136 @@
+"""The plugin's runtime object (``app.state.host.data["notifications"]``): the event queue and
+its worker, the stream fan-out, the webhook worker and the daily check."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+from collections.abc import AsyncIterator, Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from modular_server.hooks import DomainEvent
+from modular_server.plugins.notifications import daily, service
+from modular_server.plugins.notifications.fanout import Fanout, frame
+from modular_server.plugins.notifications.schemas import CheckOut, NotificationOut
+from modular_server.plugins.notifications.webhooks import DeliveryWorker
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from modular_server.plugins.notifications.settings import NotificationsSettings
+
+log = logging.getLogger("modular_server.notifications")
+
+
+class NotificationsRuntime:
+    def __init__(self, app: FastAPI, settings: NotificationsSettings) -> None:
+        self.app = app
+        self.settings = settings
+        self.db = app.state.db
+        self.events: asyncio.Queue[DomainEvent] = asyncio.Queue(settings.queue_size)
+        self.dropped = 0
+        self.fanout = Fanout(app.state.settings, app.state.redis)
+        self.webhooks = DeliveryWorker(self.db, settings)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- life ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.fanout.start()
+        self.webhooks.start()
+        loop = asyncio.get_running_loop()
+        # own contexts: background statements are never attributed to the request that spawned them
+        self._tasks.append(loop.create_task(self._store_events(), context=contextvars.Context()))
+        if self.settings.daily_check_enabled:
+            job = daily.scheduled(self.run_daily_check, self.settings.daily_check_time)
+            self._tasks.append(loop.create_task(job, context=contextvars.Context()))
+
+    async def stop(self) -> None:
+        """Store what is queued (the host's shutdown timeout bounds this), then stop the workers."""
+        try:
+            await self.drained()
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self.webhooks.stop()
+            await self.fanout.stop()
+
+    # --- events ----------------------------------------------------------------------------
+
+    def offer(self, event: DomainEvent) -> None:
+        """Called by the observer: O(1), never waits."""
+        try:
+            self.events.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            log.error("notifications: queue full (%d), dropped event %s", self.events.maxsize, event.type)
+
+    async def drained(self) -> None:
+        """Wait until every queued event is stored (tests, shutdown)."""
+        await self.events.join()
+
+    async def _store_events(self) -> None:
+        while True:
+            event = await self.events.get()
+            try:
+                await self.store([event])
+            except Exception:
+                log.exception("notifications: storing event %s failed", event.type)
+            finally:
+                self.events.task_done()
+
+    async def store(self, events: Sequence[DomainEvent]) -> int:
+        """Store ``events`` in one transaction; new notifications go to the streams and webhooks.
+
+        Returns how many were new (the others were already stored under their dedupe key).
+        """
+
+        async def work(session: AsyncSession) -> list[service.Stored]:
+            stored = [await service.store(session, event) for event in events]
+            return [s for s in stored if s is not None]
+
+        new = await self.db.transaction(work)
+        for stored in new:
+            body = NotificationOut.model_validate(stored.notification).model_dump_json().encode()
+            await self.fanout.publish(frame(stored.notification.id, body))
+        if any(s.deliveries for s in new):
+            self.webhooks.wake()
+        return len(new)
+
+    # --- daily check -----------------------------------------------------------------------
+
+    async def run_daily_check(self, stichtag: date | None = None) -> CheckOut:
+        day = stichtag or daily.today()
+        host = self.app.state.host
+        counts = {daily.CHARGE_LAEUFT_AB: 0, daily.UNTER_MINDESTBESTAND: 0}
+        chunks: list[tuple[str, AsyncIterator[list[DomainEvent]]]] = [
+            (daily.CHARGE_LAEUFT_AB, daily.expiring_batches(self.app, day, self.settings.ablauf_warnung_tage)),
+            (daily.UNTER_MINDESTBESTAND, daily.low_stock(self.app, day)),
+        ]
+        for event_type, found in chunks:
+            async for events in found:
+                counts[event_type] += await self.store(events)
+        skipped = [name for name in ("artikel", "chargen", "lager") if not host.is_serving(name)]
+        result = CheckOut(
+            stichtag=day,
+            charge_laeuft_ab=counts[daily.CHARGE_LAEUFT_AB],
+            unter_mindestbestand=counts[daily.UNTER_MINDESTBESTAND],
+            skipped=skipped,
+        )
+        log.info("notifications: daily check %s: %s", day.isoformat(), result.model_dump(mode="json"))
+        return result
+
+    # --- streams ---------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def subscription(self) -> AsyncIterator[asyncio.Queue[bytes | None]]:
+        queue = self.fanout.subscribe()
+        try:
+            yield queue
+        finally:
+            self.fanout.unsubscribe(queue)

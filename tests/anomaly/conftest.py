@@ -1,0 +1,74 @@
+"""Fixtures of the anomaly tests: an app with the inventory plugins and the anomaly plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modular_server.core.database import Base
+from modular_server.plugins.anomaly.runtime import AnomalyRuntime
+from modular_server.testing import RunningApp
+
+AppFactory = Callable[..., AbstractAsyncContextManager[RunningApp]]
+INVENTORY = ["artikel", "chargen", "lager"]
+#: small, fast models; no schedules in the way of the tests
+FAST = {
+    "training_interval_hours": 0,
+    "n_estimators": 100,
+    "contamination": 0.03,
+    "history_days": 3650,
+    "min_samples_kategorie": 50,
+}
+
+
+def runtime_of(running: RunningApp) -> AnomalyRuntime:
+    return running.app.state.host.data["anomaly"]
+
+
+async def insert_rows(running: RunningApp, table: str, rows: list[dict[str, Any]]) -> list[int]:
+    """One multi-row INSERT (a bulk statement: reported to observers at table level)."""
+    target = Base.metadata.tables[table]
+
+    async def work(session: AsyncSession) -> list[int]:
+        statement = insert(target).returning(target.c.id, sort_by_parameter_order=True)
+        return list((await session.execute(statement, rows)).scalars())
+
+    return await running.app.state.db.transaction(work)
+
+
+async def warehouse(running: RunningApp, kategorien: list[str]) -> tuple[list[int], int]:
+    """Artikel (one per kategorie entry) and one Lagerort; returns (artikel ids, lagerort id)."""
+    [stk] = await insert_rows(
+        running, "einheit", [{"code": "stk", "name": "Stück", "kategorie": "stueck", "faktor": 1}]
+    )
+    artikel = [
+        {
+            "nummer": f"A-{i}",
+            "name": f"Artikel {i}",
+            "kategorie": kategorie,
+            "einheit_id": stk,
+            "chargenpflicht": False,
+            "mindestbestand": Decimal(0),
+            "aktiv": True,
+        }
+        for i, kategorie in enumerate(kategorien)
+    ]
+    artikel_ids = await insert_rows(running, "artikel", artikel)
+    [lager] = await insert_rows(running, "lager", [{"code": "L1", "name": "Haupt", "aktiv": True}])
+    [ort] = await insert_rows(running, "lagerort", [{"lager_id": lager, "code": "A", "name": "A", "gesperrt": False}])
+    return artikel_ids, ort
+
+
+@pytest.fixture
+def anomaly_app(make_app: AppFactory) -> AppFactory:
+    def build(extra: tuple[str, ...] = (), core: dict[str, Any] | None = None, **anomaly: Any) -> Any:
+        """``extra``: more plugins; ``core``: settings of the core or other plugins."""
+        return make_app(only=[*INVENTORY, "anomaly", *extra], anomaly={**FAST, **anomaly}, **(core or {}))
+
+    return build
