@@ -36,12 +36,12 @@ run: install
 	$(BIN)/modular-server serve --host $(HOST) --port $(PORT)
 
 test: install-test
-	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff check src tests examples $(wildcard benchmarks)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-test
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests examples $(wildcard benchmarks)
+	$(BIN)/ruff format --check src tests examples $(wildcard benchmarks)
 
 bench: install-test
 	$(BIN)/python -m benchmarks
