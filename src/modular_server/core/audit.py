@@ -22,6 +22,7 @@ from modular_server.hooks.context import RequestContext, current_request
 log = logging.getLogger("modular_server.audit")
 _PENDING = "modular_server.audit"
 # never copied into the trail, whatever table they are in
+MAX_AUDITED_ROWS = 1000  # a booking batch at most
 _SECRET_COLUMNS = frozenset({"digest", "secret", "password", "token", "key_hash"})
 SYSTEM = "system"
 
@@ -69,14 +70,20 @@ def collect_flushed(session: Session, audited: frozenset[str]) -> None:
             pending.append({"action": action, "table_name": table.name, "row_id": pk, "detail": changed})
 
 
-def collect_statement(
-    session: Session, audited: frozenset[str], action: str, table: str, detail: dict[str, Any]
-) -> None:
-    """A Core/bulk statement on an audited table (row-level detail where the caller gave it)."""
-    if table in audited:
-        session.info.setdefault(_PENDING, []).append(
-            {"action": action, "table_name": table, "row_id": None, "detail": detail}
-        )
+def collect_statement(session: Session, audited: frozenset[str], action: str, table: str, parameters: Any) -> None:
+    """A Core/bulk statement on an audited table: the rows it inserted (values as given), or
+    the number of parameter sets of an UPDATE/DELETE."""
+    if table not in audited:
+        return
+    rows = parameters if isinstance(parameters, list) else [parameters] if isinstance(parameters, dict) else []
+    detail: dict[str, Any] = {"bulk": True, "rows": len(rows)}
+    if action == "insert":
+        detail["values"] = [
+            {k: _plain(v) for k, v in row.items() if k not in _SECRET_COLUMNS} for row in rows[:MAX_AUDITED_ROWS]
+        ]
+    session.info.setdefault(_PENDING, []).append(
+        {"action": action, "table_name": table, "row_id": None, "detail": detail}
+    )
 
 
 def write_pending(session: Session) -> None:

@@ -245,8 +245,7 @@ class Database:
                 if table is not None and table.name != AUDIT_TABLE:
                     op = "insert" if state.is_insert else "update" if state.is_update else "delete"
                     state.session.info.setdefault(_CHANGES, []).append(Change(table=table.name, op=op))
-                    rows = len(state.parameters) if isinstance(state.parameters, list) else None
-                    audit.collect_statement(state.session, audited, op, table.name, {"bulk": True, "rows": rows})
+                    audit.collect_statement(state.session, audited, op, table.name, state.parameters)
 
         @event.listens_for(session_class, "before_commit")
         def _committing(session: Session) -> None:

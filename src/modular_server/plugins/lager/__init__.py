@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-from modular_server.hooks import PluginSpec, hookimpl
+from modular_server.hooks import CliCommand, PluginSpec, hookimpl
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 PLUGIN = PluginSpec(
     name="lager",
@@ -26,3 +30,17 @@ def register_models() -> list[ModuleType]:
 @hookimpl
 def migration_locations() -> Path:
     return Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def register_routes() -> list[APIRouter]:
+    from modular_server.plugins.lager.routes import router
+
+    return [router]
+
+
+@hookimpl
+def cli_commands() -> list[CliCommand]:
+    from modular_server.plugins.lager.cli import commands
+
+    return commands()

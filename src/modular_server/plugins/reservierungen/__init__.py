@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from modular_server.hooks import PluginSpec, hookimpl
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter, FastAPI
+    from pydantic import BaseModel
+
+    from modular_server.plugins.reservierungen.settings import ReservierungenSettings
 
 PLUGIN = PluginSpec(
     name="reservierungen",
@@ -26,3 +33,31 @@ def register_models() -> list[ModuleType]:
 @hookimpl
 def migration_locations() -> Path:
     return Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def plugin_settings() -> type[BaseModel]:
+    from modular_server.plugins.reservierungen.settings import ReservierungenSettings
+
+    return ReservierungenSettings
+
+
+@hookimpl
+def register_routes() -> list[APIRouter]:
+    from modular_server.plugins.reservierungen.routes import router
+
+    return [router]
+
+
+@hookimpl
+def startup(app: FastAPI, settings: ReservierungenSettings) -> None:
+    from modular_server.plugins.reservierungen.runtime import ExpiryJob
+
+    job = ExpiryJob(app, settings.ablauf_intervall_seconds)
+    app.state.host.data["reservierungen"] = job
+    job.start()
+
+
+@hookimpl
+async def shutdown(app: FastAPI) -> None:
+    await app.state.host.data["reservierungen"].stop()

@@ -1,0 +1,356 @@
+"""Booking movements: the only code that changes stock.
+
+Every booking - one movement, a batch of up to 1000, a storno, a reservation being fulfilled -
+runs the same steps in one transaction with a constant number of round trips:
+
+1. master data of all items in one query per table (artikel, charge, lagerort, einheit);
+2. missing balance rows are created (INSERT ... ON CONFLICT DO NOTHING), so that
+3. every affected balance row can be locked in a fixed order (SELECT ... FOR UPDATE ORDER BY
+   id; SQLite serializes writers instead) - concurrent bookings wait, they never deadlock or
+   oversell;
+4. the movements are simulated in order on the locked balances: a shortfall names the item,
+   its available quantity, and nothing is written;
+5. balances and ledger rows are flushed together (batched UPDATE, multi-row INSERT).
+
+The CHECK constraints (0 <= reserviert <= menge, menge > 0) stay the last line of defence.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modular_server.core.database import note_change, publish_event
+from modular_server.core.errors import Problem
+from modular_server.hooks import Change, DomainEvent
+from modular_server.plugins.artikel.models import Artikel, Einheit
+from modular_server.plugins.artikel.units import convert
+from modular_server.plugins.chargen.models import Charge
+from modular_server.plugins.lager.events import BESTAND_UNTER_MINDESTBESTAND
+from modular_server.plugins.lager.models import Bestand, Lagerbewegung, Lagerort
+from modular_server.plugins.lager.schemas import BewegungIn
+
+Key = tuple[int, int | None, int]  # artikel_id, charge_id, lagerort_id
+ZERO = Decimal("0.000")
+
+
+@dataclass
+class Planned:
+    """A movement ready to book; quantities in the artikel's unit."""
+
+    typ: str
+    artikel_id: int
+    charge_id: int | None
+    von: int | None
+    nach: int | None
+    menge: Decimal
+    referenz_typ: str | None = None
+    referenz_id: str | None = None
+    bemerkung: str | None = None
+    storno_von_id: int | None = None
+    #: for an inventur: the counted quantity (the difference is booked)
+    gezaehlt: Decimal | None = None
+    #: an ausgang that consumes this much of a reservation (reserviert drops with menge)
+    aus_reserviert: Decimal = ZERO
+
+
+@dataclass
+class ItemError:
+    index: int
+    field: str
+    reason: str
+    conflict: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "field": self.field, "reason": self.reason, **self.extra}
+
+
+def raise_errors(errors: Sequence[ItemError], *, batch: bool) -> None:
+    """One problem for all item errors: 409 when any is a conflict with stored state, else 422."""
+    if not errors:
+        return
+    conflict = any(e.conflict for e in errors)
+    first = errors[0]
+    detail = (
+        f"{first.field}: {first.reason}" if not batch else f"{len(errors)} item(s) cannot be booked; nothing was booked"
+    )
+    extra = {} if batch else first.extra
+    raise Problem(
+        409 if conflict else 422,
+        detail,
+        slug="booking-conflict" if conflict else "validation-error",
+        errors=[e.as_dict() if batch else {"field": e.field, "reason": e.reason, **e.extra} for e in errors],
+        **extra,
+    )
+
+
+async def plan(session: AsyncSession, items: Sequence[BewegungIn], today: date | None = None) -> list[Planned]:
+    """Validate the items against stored master data and convert units (4 queries at most)."""
+    artikel_ids = {i.artikel_id for i in items}
+    charge_ids = {i.charge_id for i in items if i.charge_id is not None}
+    ort_ids = {o for i in items for o in (i.von_lagerort_id, i.nach_lagerort_id) if o is not None}
+    codes = {i.einheit for i in items if i.einheit is not None}
+
+    artikel = {a.id: a for a in await session.scalars(select(Artikel).where(Artikel.id.in_(artikel_ids)))}
+    chargen = (
+        {c.id: c for c in await session.scalars(select(Charge).where(Charge.id.in_(charge_ids)))} if charge_ids else {}
+    )
+    orte = {o.id: o for o in await session.scalars(select(Lagerort).where(Lagerort.id.in_(ort_ids)))}
+    einheiten: dict[Any, Einheit] = {}
+    if codes:
+        wanted = {a.einheit_id for a in artikel.values()}
+        rows = await session.scalars(select(Einheit).where(Einheit.code.in_(codes) | Einheit.id.in_(wanted)))
+        for einheit in rows:
+            einheiten[einheit.id] = einheit
+            einheiten[einheit.code] = einheit
+
+    errors: list[ItemError] = []
+    planned: list[Planned] = []
+    for index, item in enumerate(items):
+        found = artikel.get(item.artikel_id)
+        if found is None:
+            errors.append(ItemError(index, "artikel_id", f"artikel {item.artikel_id} does not exist"))
+            continue
+        if not found.aktiv and item.typ == "eingang":
+            errors.append(ItemError(index, "artikel_id", "artikel is inactive", conflict=True))
+        if found.chargenpflicht and item.charge_id is None:
+            errors.append(ItemError(index, "charge_id", "this artikel needs a charge (Chargenpflicht)"))
+        if not found.chargenpflicht and item.charge_id is not None:
+            errors.append(ItemError(index, "charge_id", "this artikel is not managed in batches"))
+        if item.charge_id is not None:
+            charge = chargen.get(item.charge_id)
+            if charge is None:
+                errors.append(ItemError(index, "charge_id", f"charge {item.charge_id} does not exist"))
+            elif charge.artikel_id != item.artikel_id:
+                errors.append(
+                    ItemError(index, "charge_id", f"charge {charge.id} belongs to artikel {charge.artikel_id}")
+                )
+            elif item.typ == "ausgang" and charge.status != "frei":
+                errors.append(
+                    ItemError(
+                        index,
+                        "charge_id",
+                        f"charge is {charge.status}",
+                        conflict=True,
+                        extra={"charge_status": charge.status},
+                    )
+                )
+        for name in ("von_lagerort_id", "nach_lagerort_id"):
+            ort_id = getattr(item, name)
+            if ort_id is None:
+                continue
+            ort = orte.get(ort_id)
+            if ort is None:
+                errors.append(ItemError(index, name, f"lagerort {ort_id} does not exist"))
+            elif ort.gesperrt:
+                errors.append(ItemError(index, name, f"lagerort {ort.code} is blocked", conflict=True))
+        menge = item.menge
+        if item.einheit is not None:
+            given, own = einheiten.get(item.einheit), einheiten.get(found.einheit_id)
+            if given is None:
+                errors.append(ItemError(index, "einheit", f"unknown unit {item.einheit!r}"))
+                continue
+            if own is None or given.kategorie != own.kategorie:
+                errors.append(ItemError(index, "einheit", f"{given.code} cannot be converted to the artikel's unit"))
+                continue
+            menge = convert(item.menge, given, own)
+        if item.typ != "inventur" and menge <= 0:
+            errors.append(ItemError(index, "menge", "is 0 after conversion to the artikel's unit"))
+        planned.append(
+            Planned(
+                typ=item.typ,
+                artikel_id=item.artikel_id,
+                charge_id=item.charge_id,
+                von=item.von_lagerort_id,
+                nach=item.nach_lagerort_id,
+                menge=menge,
+                referenz_typ=item.referenz_typ,
+                referenz_id=item.referenz_id,
+                bemerkung=item.bemerkung,
+                gezaehlt=menge if item.typ == "inventur" else None,
+            )
+        )
+    raise_errors(errors, batch=len(items) > 1)
+    return planned
+
+
+def _keys(planned: Iterable[Planned]) -> set[Key]:
+    keys: set[Key] = set()
+    for p in planned:
+        for ort in (p.von, p.nach):
+            if ort is not None:
+                keys.add((p.artikel_id, p.charge_id, ort))
+    return keys
+
+
+async def lock_balances(session: AsyncSession, keys: set[Key]) -> dict[Key, Bestand]:
+    """Create missing balance rows, then lock every one of ``keys`` in id order (2 queries)."""
+    dialect = session.bind.dialect.name
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [{"artikel_id": a, "charge_id": c, "lagerort_id": o, "menge": ZERO, "reserviert": ZERO} for a, c, o in keys]
+    await session.execute(upsert(Bestand).on_conflict_do_nothing(), rows)
+    artikel_ids = {k[0] for k in keys}
+    ort_ids = {k[2] for k in keys}
+    query = (
+        select(Bestand)
+        .where(Bestand.artikel_id.in_(artikel_ids), Bestand.lagerort_id.in_(ort_ids))
+        .order_by(Bestand.id)
+        .with_for_update()
+    )
+    found = {(b.artikel_id, b.charge_id, b.lagerort_id): b for b in await session.scalars(query)}
+    return {key: found[key] for key in keys}
+
+
+async def apply(session: AsyncSession, planned: Sequence[Planned], principal: str) -> list[Lagerbewegung]:
+    """Book ``planned`` on locked balances; all or nothing."""
+    balances = await lock_balances(session, _keys(planned))
+    errors: list[ItemError] = []
+    movements: list[dict[str, Any]] = []
+    batch = len(planned) > 1
+    for index, p in enumerate(planned):
+        typ, von, nach, menge = p.typ, p.von, p.nach, p.menge
+        if p.gezaehlt is not None:  # inventur: book the difference to the counted quantity
+            ort = nach if nach is not None else von
+            assert ort is not None
+            row = balances[(p.artikel_id, p.charge_id, ort)]
+            difference = p.gezaehlt - row.menge
+            if difference == 0:
+                errors.append(ItemError(index, "menge", "the counted quantity equals the stock: nothing to book"))
+                continue
+            if p.gezaehlt < row.reserviert:
+                errors.append(
+                    ItemError(
+                        index,
+                        "menge",
+                        f"counted {p.gezaehlt} is below the reserved {row.reserviert}",
+                        conflict=True,
+                        extra={"reserviert": str(row.reserviert)},
+                    )
+                )
+                continue
+            von, nach, menge = (None, ort, difference) if difference > 0 else (ort, None, -difference)
+        if von is not None:
+            source = balances[(p.artikel_id, p.charge_id, von)]
+            free = source.menge - source.reserviert
+            if p.aus_reserviert:
+                if source.reserviert < p.aus_reserviert or source.menge < menge:
+                    errors.append(
+                        ItemError(
+                            index,
+                            "menge",
+                            "the reservation is no longer covered by the stock",
+                            conflict=True,
+                            extra={"verfuegbar": str(source.menge)},
+                        )
+                    )
+                    continue
+                source.reserviert -= p.aus_reserviert
+            elif free < menge:
+                errors.append(
+                    ItemError(
+                        index,
+                        "menge",
+                        f"only {free} available at lagerort {von}",
+                        conflict=True,
+                        extra={"verfuegbar": str(free)},
+                    )
+                )
+                continue
+            source.menge -= menge
+        if nach is not None:
+            balances[(p.artikel_id, p.charge_id, nach)].menge += menge
+        movements.append(
+            {
+                "typ": typ if p.storno_von_id is None else "storno",
+                "artikel_id": p.artikel_id,
+                "charge_id": p.charge_id,
+                "von_lagerort_id": von,
+                "nach_lagerort_id": nach,
+                "menge": menge,
+                "referenz_typ": p.referenz_typ,
+                "referenz_id": p.referenz_id,
+                "bemerkung": p.bemerkung,
+                "storno_von_id": p.storno_von_id,
+                "created_by": principal,
+                "created_at": datetime.now(UTC),
+            }
+        )
+    raise_errors(errors, batch=batch)
+    await session.flush()  # the balances: one batched UPDATE
+    booked = await _insert_ledger(session, movements)
+    await _warn_below_minimum(session, {m.artikel_id for m in booked if m.von_lagerort_id is not None})
+    return booked
+
+
+async def _insert_ledger(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Lagerbewegung]:
+    """One multi-row INSERT ... RETURNING for all movements, reported to the commit lifecycle
+    row by row. Returned rows are matched to the input by their values: asking the database
+    for parameter order would make SQLite insert row by row, and rows with equal values are
+    interchangeable."""
+    table = Lagerbewegung.__table__
+    columns = [table.c[name] for name in _MATCHED]
+    returned = (await session.execute(insert(table).returning(table.c.id, *columns), rows)).all()
+    ids_by_values: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for movement_id, *values in returned:
+        ids_by_values[_match_key(values)].append(movement_id)
+    booked = []
+    for row in rows:
+        movement_id = ids_by_values[_match_key([row[name] for name in _MATCHED])].pop()
+        booked.append(Lagerbewegung(id=movement_id, **row))
+        related = {k: row[k] for k in ("artikel_id", "charge_id", "von_lagerort_id", "nach_lagerort_id")}
+        note_change(session, Change(table=table.name, op="insert", pk=(movement_id,), related=related))
+    return booked
+
+
+_MATCHED = (
+    "typ",
+    "artikel_id",
+    "charge_id",
+    "von_lagerort_id",
+    "nach_lagerort_id",
+    "menge",
+    "referenz_typ",
+    "referenz_id",
+    "storno_von_id",
+    "bemerkung",
+)
+
+
+def _match_key(values: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(Decimal(v).normalize() if isinstance(v, Decimal) else v for v in values)
+
+
+async def _warn_below_minimum(session: AsyncSession, artikel_ids: set[int]) -> None:
+    """Publish an event for every artikel an outgoing movement left below its mindestbestand."""
+    if not artikel_ids:
+        return
+    rows = await session.execute(
+        select(Artikel.id, Artikel.nummer, Artikel.mindestbestand, func.coalesce(func.sum(Bestand.menge), 0))
+        .outerjoin(Bestand, Bestand.artikel_id == Artikel.id)
+        .where(Artikel.id.in_(artikel_ids), Artikel.mindestbestand > 0)
+        .group_by(Artikel.id, Artikel.nummer, Artikel.mindestbestand)
+    )
+    for artikel_id, nummer, mindestbestand, bestand in rows:
+        if Decimal(bestand) < mindestbestand:
+            publish_event(
+                session,
+                DomainEvent(
+                    type=BESTAND_UNTER_MINDESTBESTAND,
+                    payload={
+                        "artikel_id": artikel_id,
+                        "nummer": nummer,
+                        "bestand": str(bestand),
+                        "mindestbestand": str(mindestbestand),
+                    },
+                    severity="warning",
+                ),
+            )

@@ -1,0 +1,90 @@
+"""HTTP endpoints of the reservierungen plugin."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modular_server.core.database import ReadSession
+from modular_server.core.idempotency import run_idempotent
+from modular_server.core.pagination import Page, Pagination
+from modular_server.hooks import cached
+from modular_server.plugins.lager.routes import principal_name
+from modular_server.plugins.reservierungen import queries, service
+from modular_server.plugins.reservierungen.schemas import (
+    AnfrageOut,
+    ErfuellenIn,
+    ErfuellungOut,
+    ReservierungIn,
+    ReservierungOut,
+    Status,
+)
+
+router = APIRouter(prefix="/api/v1/reservierungen", tags=["reservierungen"])
+TABLES = ("lager_chargen_reservierung",)
+
+
+@router.post("", status_code=201, summary="Reserve a charge, or an artikel with FEFO allocation (Idempotency-Key)")
+async def reserve(request: Request, body: ReservierungIn) -> Response:
+    async def work(session: AsyncSession) -> AnfrageOut:
+        created = await service.reserve(session, body, principal_name())
+        return AnfrageOut(
+            anfrage_id=created[0].anfrage_id,
+            angefragt=body.menge,
+            reserviert=sum((r.menge for r in created), service.ZERO),
+            items=[service.out(r) for r in created],
+        )
+
+    return await run_idempotent(request, body, work)
+
+
+@router.get("", summary="Reservations by referenz, status, artikel, charge (keyset on id)")
+@cached(ttl=15, tags=["reservierungen"], tables=TABLES)
+async def list_reservierungen(
+    session: ReadSession,
+    page: Pagination,
+    referenz_typ: Annotated[str | None, Query(max_length=50)] = None,
+    referenz_id: Annotated[str | None, Query(max_length=100)] = None,
+    status: Status | None = None,
+    artikel_id: int | None = None,
+    charge_id: int | None = None,
+    anfrage_id: Annotated[str | None, Query(max_length=36)] = None,
+) -> Page[ReservierungOut]:
+    rows, cursor = await queries.reservierungen_page(
+        session,
+        page,
+        referenz_typ=referenz_typ,
+        referenz_id=referenz_id,
+        status=status,
+        artikel_id=artikel_id,
+        charge_id=charge_id,
+        anfrage_id=anfrage_id,
+    )
+    return Page(items=[service.out(r) for r in rows], next_cursor=cursor)
+
+
+@router.get("/{reservierung_id}", summary="One reservation")
+@cached(ttl=15, tags=["reservierung:{reservierung_id}"], tables=TABLES)
+async def get_reservierung(session: ReadSession, reservierung_id: int) -> ReservierungOut:
+    return service.out(await queries.get_reservierung(session, reservierung_id))
+
+
+@router.post("/{reservierung_id}/erfuellen", summary="Book the outgoing movement and consume the reservation")
+async def fulfil(request: Request, reservierung_id: int, body: ErfuellenIn | None = None) -> Response:
+    menge = body.menge if body is not None else None
+
+    async def work(session: AsyncSession) -> ErfuellungOut:
+        reservierung, bewegung_id = await service.fulfil(session, reservierung_id, menge, principal_name())
+        return ErfuellungOut(reservierung=service.out(reservierung), bewegung_id=bewegung_id)
+
+    return await run_idempotent(request, {"erfuellen": reservierung_id, "menge": menge}, work, status_code=200)
+
+
+@router.post("/{reservierung_id}/stornieren", summary="Cancel a reservation and release its stock")
+async def cancel(request: Request, reservierung_id: int) -> Response:
+    async def work(session: AsyncSession) -> ReservierungOut:
+        return service.out(await service.cancel(session, reservierung_id))
+
+    return await run_idempotent(request, {"stornieren": reservierung_id}, work, status_code=200)
