@@ -111,6 +111,7 @@ class Bestand(Base):
             sqlite_where=text("charge_id IS NULL"),
             postgresql_where=text("charge_id IS NULL"),
         ),
+        Index("ix_bestand_artikel_id", "artikel_id"),
         Index("ix_bestand_charge_id", "charge_id"),
         Index("ix_bestand_lagerort_id", "lagerort_id"),
     )
