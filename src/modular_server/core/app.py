@@ -122,6 +122,38 @@ def create_app(
     return app
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details; further members depend on the problem type",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "additionalProperties": True,
+}
+PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+PROBLEM_RESPONSES = {
+    "400": "Malformed request (e.g. a tampered cursor)",
+    "401": "No valid API key",
+    "403": "The API key lacks the required scope",
+    "404": "Not found",
+    "405": "Method not allowed",
+    "409": "Conflict with stored state",
+    "413": "Request body too large",
+    "422": "Invalid input; `errors` names each field",
+    "429": "Rate limit exceeded",
+    "500": "Internal error; quote the request_id",
+    "503": "A plugin or the database is unavailable",
+}
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """The schema with the bearer scheme and each operation's required scope."""
     if app.openapi_schema:
@@ -132,8 +164,17 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         "scheme": "bearer",
         "description": "Authorization: Bearer <key> (create one with `modular-server keys create`)",
     }
+    schema["components"].setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    schema["components"]["schemas"].pop("HTTPValidationError", None)
+    schema["components"]["schemas"].pop("ValidationError", None)
     endpoints = {(getattr(r, "path", None), m): r.endpoint for r in app.routes for m in getattr(r, "methods", ()) or ()}
     for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            # every error of every operation is a problem document (RFC 9457)
+            responses = operation.setdefault("responses", {})
+            for status, description in PROBLEM_RESPONSES.items():
+                if path.startswith(API_PREFIX) or status in ("422", "500", "503"):
+                    responses[status] = {"description": description, "content": PROBLEM_CONTENT}
         if not path.startswith(API_PREFIX):
             continue
         for method, operation in operations.items():

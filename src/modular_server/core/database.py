@@ -45,6 +45,8 @@ __all__ = ["Base", "Database", "DatabaseDep", "ReadSession", "note_change", "pub
 AUDIT_TABLE = "audit_log"
 _CHANGES = "modular_server.changes"
 _EVENTS = "modular_server.events"
+# tasks started by changes_committed observers; Database.transaction waits for them
+_SETTLING = "modular_server.settling"
 _WRITE = "modular_server_write"
 # PostgreSQL: serialization_failure, deadlock_detected; SQLite: busy/locked
 _RETRY_SQLSTATES = {"40001", "40P01"}
@@ -173,13 +175,21 @@ class Database:
         while True:
             attempt += 1
             try:
-                async with self._writer() as session, session.begin():
-                    return await work(session)
+                async with self._writer() as session:
+                    async with session.begin():
+                        result = await work(session)
+                    settling = session.info.pop(_SETTLING, None)
+                break
             except (OperationalError, DBAPIError) as exc:
                 if attempt > retries or not _retryable(exc):
                     raise
                 log.info("retrying transaction after %s (attempt %d)", type(exc.orig).__name__, attempt)
                 await asyncio.sleep(0.005 * 2**attempt)
+        if settling:
+            # what changes_committed observers started (e.g. invalidating a shared cache) ends
+            # before the write is acknowledged; each task is bounded by observer_timeout_seconds
+            await asyncio.wait(settling)
+        return result
 
     # --- query lifecycle -------------------------------------------------------------------
 
@@ -258,7 +268,9 @@ class Database:
             changes = session.info.pop(_CHANGES, None)
             events = session.info.pop(_EVENTS, None)
             if changes and self.host.has_observers("changes_committed"):
-                self.host.observe("changes_committed", app=self.app, changes=_dedupe(changes))
+                settling = self.host.observe("changes_committed", app=self.app, changes=_dedupe(changes))
+                if settling:
+                    session.info.setdefault(_SETTLING, []).extend(settling)
             for domain_event in events or ():
                 self.host.observe("event_published", app=self.app, event=domain_event)
 

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -152,6 +152,11 @@ def _from_integrity(_request: Request, exc: Exception) -> Response:
     )
 
 
+def _from_out_of_range(_request: Request, exc: Exception) -> Response:
+    # a value the database cannot hold (an id beyond BIGINT, a number beyond NUMERIC(18,3))
+    return problem_response(422, "a value is out of the range the database can store", slug="value-out-of-range")
+
+
 def _from_database_unavailable(_request: Request, exc: Exception) -> Response:
     log.error("database unavailable: %s", type(exc).__name__)
     return problem_response(
@@ -177,6 +182,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _from_http)
     app.add_exception_handler(RequestValidationError, _from_validation)
     app.add_exception_handler(IntegrityError, _from_integrity)
+    app.add_exception_handler(DataError, _from_out_of_range)
+    app.add_exception_handler(OverflowError, _from_out_of_range)
     app.add_exception_handler(OperationalError, _from_database_unavailable)
     app.add_exception_handler(PoolTimeoutError, _from_database_unavailable)
     app.add_exception_handler(DBAPIError, _from_database_unavailable)

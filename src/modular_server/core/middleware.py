@@ -72,7 +72,7 @@ class RequestLifecycle:
                     await self._respond(ctx, send, *refusal)
                     return
                 if ctx.endpoint is not None and self.host.has_gate("lookup_response"):
-                    cached = await self.host.gate("lookup_response", app=self.fastapi_app, ctx=ctx)
+                    cached = await self.host.gate("lookup_response", app=self.fastapi_app, ctx=ctx, headers=headers)
                     if cached is not None:
                         await self._respond(ctx, send, cached.status, list(cached.headers), cached.body)
                         return
@@ -175,7 +175,11 @@ class RequestLifecycle:
     async def _send_whole(self, ctx: RequestContext, send: Send, response: ResponseInfo) -> None:
         self._finish_headers(ctx, response)
         body = response.body or b""
-        response.set_header("content-length", str(len(body)))
+        if response.status in (204, 304):
+            # RFC 9110: no Content-Length in a 204, and in a 304 only the 200's length
+            response.headers = [(k, v) for k, v in response.headers if k.lower() != b"content-length"]
+        else:
+            response.set_header("content-length", str(len(body)))
         await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
         await send({"type": "http.response.body", "body": body})
         self._finished(ctx, response)

@@ -401,17 +401,24 @@ class PluginHost:
     def has_observers(self, hook: str) -> bool:
         return bool(self._observers.get(hook))
 
-    def observe(self, hook: str, **kwargs: Any) -> None:
-        """Call every active plugin's observer; failures are isolated and counted."""
+    def observe(self, hook: str, **kwargs: Any) -> list[asyncio.Task[Any]] | None:
+        """Call every active plugin's observer; failures are isolated and counted.
+
+        Returns the background tasks started for observers that answered with an awaitable
+        (None when there were none), so a caller may wait for them (see ``changes_committed``).
+        """
+        spawned: list[asyncio.Task[Any]] | None = None
         for record, function, argnames in self._observers.get(hook, ()):
             try:
                 result = function(*[kwargs[a] for a in argnames])
                 if result is not None and inspect.isawaitable(result):
-                    self._spawn(record, hook, result)
+                    spawned = spawned or []
+                    spawned.append(self._spawn(record, hook, result))
                 elif record is not None and record.consecutive_failures:
                     record.consecutive_failures = 0
             except Exception as exc:
                 self._observer_failed(record, hook, exc)
+        return spawned
 
     async def gate(self, hook: str, **kwargs: Any) -> Any:
         """First non-None answer of a gate hook; exceptions propagate."""
@@ -426,20 +433,21 @@ class PluginHost:
     def has_gate(self, hook: str) -> bool:
         return bool(self._gates.get(hook))
 
-    def _spawn(self, record: PluginRecord | None, hook: str, awaitable: Awaitable[Any]) -> None:
+    def _spawn(self, record: PluginRecord | None, hook: str, awaitable: Awaitable[Any]) -> asyncio.Task[Any]:
         async def bounded() -> None:
             try:
                 await asyncio.wait_for(awaitable, self.settings.observer_timeout_seconds)
             except Exception as exc:
                 self._observer_failed(record, hook, exc)
 
-        self.background(bounded())
+        return self.background(bounded())
 
-    def background(self, coroutine: Awaitable[Any]) -> None:
+    def background(self, coroutine: Awaitable[Any]) -> asyncio.Task[Any]:
         """Run ``coroutine`` as a task owned by the host (awaited for a moment at shutdown)."""
         task = asyncio.get_running_loop().create_task(coroutine)  # type: ignore[arg-type]
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def _observer_failed(self, record: PluginRecord | None, hook: str, exc: BaseException) -> None:
         name = record.name if record else "core"

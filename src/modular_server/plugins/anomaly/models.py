@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, Float, Index, Integer, String, Text, func
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from modular_server.core.base import UtcDateTime
 from modular_server.core.database import Base
 
 KINDS = ("stock", "performance")
@@ -47,13 +48,13 @@ class Anomaly(Base):
     bewegung_id: Mapped[int | None] = mapped_column(BigInteger, unique=True, default=None)
     #: ``METHOD route`` and window start of a performance anomaly; unique per window
     route: Mapped[str | None] = mapped_column(String(320), default=None)
-    window_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    window_start: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     #: when the flagged thing happened (the movement's time, the window's start)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    detected_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     status: Mapped[str] = mapped_column(String(20), default="offen")
     bemerkung: Mapped[str | None] = mapped_column(Text, default=None)
-    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     reviewed_by: Mapped[str | None] = mapped_column(String(100), default=None)
 
 
@@ -67,7 +68,7 @@ class AnomalyModel(Base):
     kind: Mapped[str] = mapped_column(String(20))
     #: file name under <data_dir>/anomaly
     file: Mapped[str] = mapped_column(String(300))
-    trained_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    trained_at: Mapped[datetime] = mapped_column(UtcDateTime())
     samples: Mapped[int] = mapped_column(Integer)
     contamination: Mapped[str] = mapped_column(String(20))
     threshold: Mapped[float] = mapped_column(Float)

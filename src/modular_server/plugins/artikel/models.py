@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Numeric, String, Text, func
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Numeric, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from modular_server.core.base import UtcDateTime
 from modular_server.core.database import Base
 
 EINHEIT_KATEGORIEN = ("gewicht", "volumen", "laenge", "stueck")
@@ -49,10 +50,8 @@ class Artikel(Base):
     chargenpflicht: Mapped[bool] = mapped_column(Boolean, default=True)
     mindestbestand: Mapped[Decimal] = mapped_column(Numeric(18, 3), default=Decimal(0))
     aktiv: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now(), onupdate=func.now())
 
     # lazy="raise": an accidental lazy load fails the tests instead of slowing production
     einheit: Mapped[Einheit] = relationship(lazy="raise")

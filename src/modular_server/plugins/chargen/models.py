@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Numeric, String, UniqueConstraint, func
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from modular_server.core.base import UtcDateTime
 from modular_server.core.database import Base
 from modular_server.plugins.artikel.models import Artikel
 
@@ -36,10 +37,8 @@ class Charge(Base):
     status: Mapped[str] = mapped_column(String(20), default="frei")
     lieferant: Mapped[str | None] = mapped_column(String(200), default=None)
     lieferanten_charge: Mapped[str | None] = mapped_column(String(100), default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now(), onupdate=func.now())
 
     artikel: Mapped[Artikel] = relationship(lazy="raise")
 
@@ -59,4 +58,4 @@ class ChargeHerkunft(Base):
     child_id: Mapped[int] = mapped_column(ForeignKey("charge.id"), index=True)
     art: Mapped[str] = mapped_column(String(20))
     menge: Mapped[Decimal | None] = mapped_column(Numeric(18, 3), default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())

@@ -9,7 +9,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -22,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from modular_server.core.base import UtcDateTime
 from modular_server.core.database import Base
 
 BEWEGUNG_TYPEN = ("eingang", "ausgang", "umbuchung", "inventur", "storno")
@@ -80,7 +80,7 @@ class Lagerbewegung(Base):
     referenz_id: Mapped[str | None] = mapped_column(String(100), default=None)
     storno_von_id: Mapped[int | None] = mapped_column(ForeignKey("lagerbewegung.id"), unique=True, default=None)
     bemerkung: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     created_by: Mapped[str] = mapped_column(String(100))
 
 
@@ -122,6 +122,4 @@ class Bestand(Base):
     lagerort_id: Mapped[int] = mapped_column(ForeignKey("lagerort.id"))
     menge: Mapped[Decimal] = mapped_column(Numeric(18, 3), default=Decimal(0))
     reserviert: Mapped[Decimal] = mapped_column(Numeric(18, 3), default=Decimal(0))
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now(), onupdate=func.now())

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from modular_server.core.base import UtcDateTime
 from modular_server.core.database import Base
 
 RowId = BigInteger().with_variant(Integer(), "sqlite")
@@ -22,7 +23,7 @@ class RouteWindow(Base):
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True)
     # the unique index (bucket_start first) also serves range scans and the retention delete
-    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    bucket_start: Mapped[datetime] = mapped_column(UtcDateTime())
     worker: Mapped[str] = mapped_column(String(40))
     method: Mapped[str] = mapped_column(String(10))
     route: Mapped[str] = mapped_column(String(300))
@@ -44,7 +45,7 @@ class SlowQuery(Base):
     __tablename__ = "monitoring_slow_query"
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     worker: Mapped[str] = mapped_column(String(40))
     method: Mapped[str | None] = mapped_column(String(10))
     route: Mapped[str | None] = mapped_column(String(300))
@@ -63,7 +64,7 @@ class NPlusOne(Base):
     __tablename__ = "monitoring_n_plus_one"
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     worker: Mapped[str] = mapped_column(String(40))
     method: Mapped[str] = mapped_column(String(10))
     route: Mapped[str] = mapped_column(String(300))

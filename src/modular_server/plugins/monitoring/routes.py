@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from modular_server.core.database import ReadSession
 from modular_server.core.errors import Problem
@@ -178,7 +178,12 @@ async def clear_old_data(request: Request) -> Cleared:
     return Cleared(**await _monitor(request).clear_old_data())
 
 
-@public.get("/metrics", summary="Prometheus metrics (bearer metrics_token when set)")
+@public.get(
+    "/metrics",
+    summary="Prometheus metrics (bearer metrics_token when set)",
+    response_class=PlainTextResponse,
+    responses={401: {"description": "metrics_token required", "content": {"application/problem+json": {}}}},
+)
 async def metrics(request: Request) -> Response:
     monitor = _monitor(request)
     token = monitor.settings.metrics_token
@@ -197,7 +202,11 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(monitor.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-@public.get("/db-performance", summary="Database performance dashboard (HTML; data via the admin API)")
+@public.get(
+    "/db-performance",
+    summary="Database performance dashboard (HTML; data via the admin API)",
+    response_class=HTMLResponse,
+)
 async def dashboard(request: Request) -> Response:
     monitor = _monitor(request)
     page = monitor.assets["dashboard.html"].replace(
