@@ -37,3 +37,5 @@ def configure_logging(settings: Settings) -> None:
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
     root.propagate = False
+    # aiosqlite logs every statement with its parameter values at DEBUG: never let it
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
