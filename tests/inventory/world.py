@@ -8,6 +8,21 @@ from typing import Any
 
 import httpx
 
+from modular_server.testing import RunningApp
+
+#: the plugins the inventory tests need; leaving out the observers (anomaly scoring, cache,
+#: monitoring, notifications) keeps statement counts exact and the suite fast
+INVENTORY = ["artikel", "chargen", "lager", "reservierungen"]
+
+
+async def drift(running: RunningApp) -> list[Any]:
+    """What ``modular-server lager verify`` reports: balances that disagree with the ledger and
+    the open reservations (empty when all agree)."""
+    from modular_server.plugins.lager.verify import find_drift
+
+    async with running.app.state.db.session() as session:
+        return await find_drift(session, with_reservations=True)
+
 
 @dataclass
 class World:
@@ -36,6 +51,18 @@ class World:
             **extra,
         }
         return await self.post("/api/v1/bewegungen", body)
+
+    async def ausgang(self, menge: str, charge: int | None = None, ort: int | None = None, **extra: Any) -> Any:
+        """The raw response: callers check refusals too."""
+        body = {
+            "typ": "ausgang",
+            "artikel_id": self.artikel,
+            "charge_id": charge or self.chargen[0],
+            "von_lagerort_id": ort or self.orte[0],
+            "menge": menge,
+            **extra,
+        }
+        return await self.client.post("/api/v1/bewegungen", json=body)
 
     async def bestand(self, **filters: Any) -> list[dict[str, Any]]:
         response = await self.client.get("/api/v1/bestand", params={"limit": 500, **filters})

@@ -40,7 +40,7 @@ log = logging.getLogger("modular_server.database")
 T = TypeVar("T")
 
 # Base is re-exported: plugins import it from here, next to the sessions they use.
-__all__ = ["Base", "Database", "DatabaseDep", "ReadSession", "note_change", "publish_event"]
+__all__ = ["ROWS_NOTED", "Base", "Database", "DatabaseDep", "ReadSession", "note_change", "publish_event"]
 
 AUDIT_TABLE = "audit_log"
 _CHANGES = "modular_server.changes"
@@ -48,6 +48,10 @@ _EVENTS = "modular_server.events"
 # tasks started by changes_committed observers; Database.transaction waits for them
 _SETTLING = "modular_server.settling"
 _WRITE = "modular_server_write"
+#: execution option for a Core statement whose every changed row is reported with
+#: :func:`note_change` (or by a later ORM flush): no table-level change is reported for it, so
+#: observers such as the cache can act on the rows instead of the whole table
+ROWS_NOTED = "modular_server_rows_noted"
 # PostgreSQL: serialization_failure, deadlock_detected; SQLite: busy/locked
 _RETRY_SQLSTATES = {"40001", "40P01"}
 
@@ -254,7 +258,8 @@ class Database:
                 table = getattr(state.statement, "table", None)
                 if table is not None and table.name != AUDIT_TABLE:
                     op = "insert" if state.is_insert else "update" if state.is_update else "delete"
-                    state.session.info.setdefault(_CHANGES, []).append(Change(table=table.name, op=op))
+                    if not state.execution_options.get(ROWS_NOTED):
+                        state.session.info.setdefault(_CHANGES, []).append(Change(table=table.name, op=op))
                     audit.collect_statement(state.session, audited, op, table.name, state.parameters)
 
         @event.listens_for(session_class, "before_commit")

@@ -129,12 +129,15 @@ def authenticate(app: FastAPI, headers: Headers) -> Principal | Awaitable[Princi
 
 
 @hookspec(firstresult=True)
-def lookup_response(app: FastAPI, ctx: RequestContext) -> CachedResponse | Awaitable[CachedResponse | None] | None:
+def lookup_response(
+    app: FastAPI, ctx: RequestContext, headers: Headers
+) -> CachedResponse | Awaitable[CachedResponse | None] | None:
     """Gate: answer the request without running its handler (the response cache).
 
     Called after authentication and routing, so ``ctx.route``, ``ctx.endpoint`` and
-    ``ctx.principal`` are set. Set ``ctx.buffer_response = True`` to receive the whole body
-    in ``before_response``.
+    ``ctx.principal`` are set; ``headers`` are the request's (``If-None-Match``,
+    ``Cache-Control``). Set ``ctx.buffer_response = True`` to receive the whole body in
+    ``before_response``.
     """
 
 
@@ -157,8 +160,14 @@ def query_executed(app: FastAPI, ctx: RequestContext | None, query: QueryInfo) -
 
 
 @hookspec
-def changes_committed(app: FastAPI, changes: list[Change]) -> None:
-    """Observer: a transaction committed these row changes (never called after a rollback)."""
+def changes_committed(app: FastAPI, changes: list[Change]) -> Awaitable[None] | None:
+    """Observer: a transaction committed these row changes (never called after a rollback).
+
+    An awaitable returned here is awaited by :meth:`Database.transaction` before it returns
+    (bounded by ``observer_timeout_seconds``): work that must precede the acknowledgement of
+    the write - such as invalidating a cache shared by other processes - belongs there.
+    Anything slower belongs on a queue.
+    """
 
 
 @hookspec

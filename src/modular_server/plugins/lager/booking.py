@@ -28,7 +28,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import note_change, publish_event
+from modular_server.core.database import ROWS_NOTED, note_change, publish_event
 from modular_server.core.errors import Problem
 from modular_server.hooks import Change, DomainEvent
 from modular_server.plugins.artikel.models import Artikel, Einheit
@@ -197,7 +197,11 @@ async def lock_balances(session: AsyncSession, keys: set[Key]) -> dict[Key, Best
     dialect = session.bind.dialect.name
     upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     rows = [{"artikel_id": a, "charge_id": c, "lagerort_id": o, "menge": ZERO, "reserviert": ZERO} for a, c, o in keys]
-    await session.execute(upsert(Bestand).on_conflict_do_nothing(), rows)
+    # No conflict target: it covers both partial unique indexes (with and without charge).
+    # ROWS_NOTED: every row created here is changed by the same booking, whose ORM flush
+    # reports it with its artikel, charge and lagerort - the cache evicts those, not the table.
+    statement = upsert(Bestand).on_conflict_do_nothing().execution_options(**{ROWS_NOTED: True})
+    await session.execute(statement, rows)
     artikel_ids = {k[0] for k in keys}
     ort_ids = {k[2] for k in keys}
     query = (
@@ -287,7 +291,9 @@ async def apply(session: AsyncSession, planned: Sequence[Planned], principal: st
     raise_errors(errors, batch=batch)
     await session.flush()  # the balances: one batched UPDATE
     booked = await _insert_ledger(session, movements)
-    await _warn_below_minimum(session, {m.artikel_id for m in booked if m.von_lagerort_id is not None})
+    # only movements that lower the total stock: an umbuchung leaves it as it was
+    lowered = {m.artikel_id for m in booked if m.von_lagerort_id is not None and m.nach_lagerort_id is None}
+    await _warn_below_minimum(session, lowered)
     return booked
 
 
@@ -298,7 +304,8 @@ async def _insert_ledger(session: AsyncSession, rows: list[dict[str, Any]]) -> l
     interchangeable."""
     table = Lagerbewegung.__table__
     columns = [table.c[name] for name in _MATCHED]
-    returned = (await session.execute(insert(table).returning(table.c.id, *columns), rows)).all()
+    statement = insert(table).returning(table.c.id, *columns).execution_options(**{ROWS_NOTED: True})
+    returned = (await session.execute(statement, rows)).all()
     ids_by_values: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for movement_id, *values in returned:
         ids_by_values[_match_key(values)].append(movement_id)

@@ -65,6 +65,7 @@ class Lagerbewegung(Base):
         CheckConstraint("von_lagerort_id IS NOT NULL OR nach_lagerort_id IS NOT NULL", name="ort_angegeben"),
         Index("ix_lagerbewegung_artikel_id_id", "artikel_id", "id"),
         Index("ix_lagerbewegung_charge_id_id", "charge_id", "id"),
+        Index("ix_lagerbewegung_typ_id", "typ", "id"),
         Index("ix_lagerbewegung_referenz", "referenz_typ", "referenz_id"),
         Index("ix_lagerbewegung_created_at", "created_at"),
     )

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Menge = Annotated[Decimal, Field(max_digits=18, decimal_places=3)]
 Code = Annotated[str, Field(min_length=1, max_length=20)]
@@ -76,6 +76,13 @@ class BewegungIn(BaseModel):
     referenz_id: str | None = Field(default=None, max_length=100)
     bemerkung: str | None = Field(default=None, max_length=2000)
 
+    @field_validator("menge")
+    @classmethod
+    def _positive_unless_counted(cls, menge: Decimal, info: ValidationInfo) -> Decimal:
+        if menge <= 0 and info.data.get("typ") != "inventur":
+            raise ValueError("must be greater than 0 (only an inventur may count 0)")
+        return menge
+
     @model_validator(mode="after")
     def _locations_fit_the_type(self) -> BewegungIn:
         need = {
@@ -91,8 +98,6 @@ class BewegungIn(BaseModel):
                     + " and ".join(n for n, used in (("von_lagerort_id", von), ("nach_lagerort_id", nach)) if used)
                     + " (and no other location)"
                 )
-            if self.menge <= 0:
-                raise ValueError("menge must be greater than 0")
         elif (self.von_lagerort_id is None) == (self.nach_lagerort_id is None):
             raise ValueError("inventur needs exactly one location (nach_lagerort_id or von_lagerort_id)")
         if self.typ == "umbuchung" and self.von_lagerort_id == self.nach_lagerort_id:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import ReadSession
+from modular_server.core.database import DatabaseDep, ReadSession
 from modular_server.core.idempotency import run_idempotent
 from modular_server.core.pagination import Page, Pagination
 from modular_server.hooks import cached
@@ -29,10 +29,10 @@ TABLES = ("lager_chargen_reservierung",)
 @router.post("", status_code=201, summary="Reserve a charge, or an artikel with FEFO allocation (Idempotency-Key)")
 async def reserve(request: Request, body: ReservierungIn) -> Response:
     async def work(session: AsyncSession) -> AnfrageOut:
-        created = await service.reserve(session, body, principal_name())
+        created, angefragt = await service.reserve(session, body, principal_name())
         return AnfrageOut(
             anfrage_id=created[0].anfrage_id,
-            angefragt=body.menge,
+            angefragt=angefragt,
             reserviert=sum((r.menge for r in created), service.ZERO),
             items=[service.out(r) for r in created],
         )
@@ -43,6 +43,7 @@ async def reserve(request: Request, body: ReservierungIn) -> Response:
 @router.get("", summary="Reservations by referenz, status, artikel, charge (keyset on id)")
 @cached(ttl=15, tags=["reservierungen"], tables=TABLES)
 async def list_reservierungen(
+    db: DatabaseDep,
     session: ReadSession,
     page: Pagination,
     referenz_typ: Annotated[str | None, Query(max_length=50)] = None,
@@ -62,13 +63,17 @@ async def list_reservierungen(
         charge_id=charge_id,
         anfrage_id=anfrage_id,
     )
-    return Page(items=[service.out(r) for r in rows], next_cursor=cursor)
+    items = await service.release_overdue_on_read(db, [service.out(r) for r in rows])
+    # a row released just now no longer matches a status filter
+    return Page(items=[r for r in items if status is None or r.status == status], next_cursor=cursor)
 
 
 @router.get("/{reservierung_id}", summary="One reservation")
 @cached(ttl=15, tags=["reservierung:{reservierung_id}"], tables=TABLES)
-async def get_reservierung(session: ReadSession, reservierung_id: int) -> ReservierungOut:
-    return service.out(await queries.get_reservierung(session, reservierung_id))
+async def get_reservierung(db: DatabaseDep, session: ReadSession, reservierung_id: int) -> ReservierungOut:
+    found = service.out(await queries.get_reservierung(session, reservierung_id))
+    (found,) = await service.release_overdue_on_read(db, [found])
+    return found
 
 
 @router.post("/{reservierung_id}/erfuellen", summary="Book the outgoing movement and consume the reservation")

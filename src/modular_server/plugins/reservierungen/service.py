@@ -1,5 +1,12 @@
 """Reservations: FEFO allocation on locked balances, fulfilment through the booking engine,
-cancellation and expiry. Lock order everywhere: reservation rows, then balance rows by id."""
+cancellation and expiry.
+
+Lock order: fulfilment and cancellation lock their reservation row, then balance rows in id
+order; expiry takes reservation rows with SKIP LOCKED (it never waits for them), then balances
+in id order. A reservation request locks its candidate balances in id order before it expires
+the artikel's overdue reservations; only the balances of overdue reservations outside the
+candidates (blocked batch or location) are locked after that - a rare deadlock there is
+retried by ``Database.transaction``. The CHECKs on ``bestand`` stay the last line of defence."""
 
 from __future__ import annotations
 
@@ -11,10 +18,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import publish_event
+from modular_server.core.database import Database, publish_event
 from modular_server.core.errors import Conflict, NotFound, Unprocessable
 from modular_server.hooks import DomainEvent
-from modular_server.plugins.artikel.units import to_artikel_unit
+from modular_server.plugins.artikel.models import Artikel
+from modular_server.plugins.artikel.units import QUANTUM, to_artikel_unit
 from modular_server.plugins.chargen.models import Charge
 from modular_server.plugins.lager import booking
 from modular_server.plugins.lager.models import Bestand, Lagerort
@@ -40,9 +48,13 @@ def _event(session: AsyncSession, typ: str, reservierungen: Sequence[Reservierun
 
 async def reserve(
     session: AsyncSession, data: ReservierungIn, principal: str, today: date | None = None
-) -> list[Reservierung]:
-    """Reserve ``data.menge``: for one charge, or across an artikel's batches in FEFO order."""
-    today = today or datetime.now(UTC).date()
+) -> tuple[list[Reservierung], Decimal]:
+    """Reserve ``data.menge``: for one charge, or across an artikel's batches in FEFO order.
+    Returns the reservations and the requested quantity in the artikel's unit."""
+    now = datetime.now(UTC)
+    today = today or now.date()
+    if data.gueltig_bis is not None and data.gueltig_bis <= now:
+        raise Unprocessable("gueltig_bis", "must lie in the future")
     artikel_id = data.artikel_id
     if data.charge_id is not None:
         charge = await session.get(Charge, data.charge_id)
@@ -55,16 +67,27 @@ async def reserve(
         if charge.mhd is not None and charge.mhd < today:
             raise Conflict(f"charge {charge.id} expired on {charge.mhd}", slug="charge-expired", mhd=charge.mhd)
         artikel_id = charge.artikel_id
-    assert artikel_id is not None
-    menge = await to_artikel_unit(session, artikel_id, data.menge, data.einheit) if data.einheit else data.menge
-
+    else:
+        assert artikel_id is not None
+        artikel = await session.get(Artikel, artikel_id)
+        if artikel is None:
+            raise Unprocessable("artikel_id", f"artikel {artikel_id} does not exist")
+        if not artikel.chargenpflicht:
+            raise Unprocessable("artikel_id", "only artikel managed in batches (Chargenpflicht) can be reserved")
+    if data.lagerort_id is not None and await session.get(Lagerort, data.lagerort_id) is None:
+        raise Unprocessable("lagerort_id", f"lagerort {data.lagerort_id} does not exist")
+    menge = await to_artikel_unit(session, artikel_id, data.menge, data.einheit)
+    if menge <= 0:
+        raise Unprocessable("menge", "is 0 after conversion to the artikel's unit")
+    # Lock every eligible balance row first (id order, as bookings do), fully reserved ones
+    # included: releasing this artikel's overdue reservations below may free them.
     query = (
         select(Bestand, Charge.mhd)
         .join(Charge, Charge.id == Bestand.charge_id)
         .join(Lagerort, Lagerort.id == Bestand.lagerort_id)
         .where(
             Bestand.artikel_id == artikel_id,
-            Bestand.menge > Bestand.reserviert,
+            Bestand.menge > 0,
             Charge.status == "frei",
             (Charge.mhd.is_(None)) | (Charge.mhd >= today),
             Lagerort.gesperrt.is_(False),
@@ -77,6 +100,10 @@ async def reserve(
     if data.lagerort_id is not None:
         query = query.where(Bestand.lagerort_id == data.lagerort_id)
     candidates = list((await session.execute(query)).all())
+    # release-on-read: stock held by overdue reservations is free again even before the expiry
+    # job runs (it updates the locked balance objects above in place)
+    await expire(session, now=now, artikel_id=artikel_id)
+    candidates = [row for row in candidates if row[0].menge > row[0].reserviert]
     # FEFO: earliest best-before first, batches without MHD last; ties by batch and location
     candidates.sort(key=lambda row: (row.mhd is None, row.mhd or date.max, row[0].charge_id, row[0].lagerort_id))
     verfuegbar = sum((row[0].menge - row[0].reserviert for row in candidates), ZERO)
@@ -116,10 +143,10 @@ async def reserve(
     session.add_all(created)
     await session.flush()
     _event(session, events.RESERVIERUNG_ANGELEGT, created, menge=str(menge - offen))
-    return created
+    return created, menge
 
 
-async def _locked(session: AsyncSession, reservierung_id: int) -> Reservierung:
+async def _locked(session: AsyncSession, reservierung_id: int, *, refuse_overdue: bool = False) -> Reservierung:
     found = await session.scalar(select(Reservierung).where(Reservierung.id == reservierung_id).with_for_update())
     if found is None:
         raise NotFound("reservierung", reservierung_id)
@@ -129,16 +156,26 @@ async def _locked(session: AsyncSession, reservierung_id: int) -> Reservierung:
             slug="reservation-not-active",
             status_current=found.status,
         )
+    if refuse_overdue and is_overdue(found, datetime.now(UTC)):
+        raise Conflict(
+            f"reservierung {reservierung_id} expired at {found.gueltig_bis.isoformat()}",  # type: ignore[union-attr]
+            slug="reservation-expired",
+            status_current="abgelaufen",
+        )
     return found
+
+
+def is_overdue(reservierung: Reservierung | ReservierungOut, now: datetime) -> bool:
+    return reservierung.status == "aktiv" and reservierung.gueltig_bis is not None and reservierung.gueltig_bis < now
 
 
 async def fulfil(
     session: AsyncSession, reservierung_id: int, menge: Decimal | None, principal: str
 ) -> tuple[Reservierung, int]:
     """Book the outgoing movement for (part of) a reservation and consume it."""
-    reservierung = await _locked(session, reservierung_id)
+    reservierung = await _locked(session, reservierung_id, refuse_overdue=True)
     offen = reservierung.menge - reservierung.erfuellt
-    teil = offen if menge is None else menge
+    teil = offen if menge is None else menge.quantize(QUANTUM)
     if teil > offen:
         raise Unprocessable("menge", f"only {offen} of the reservation are still open", offen=str(offen))
     charge = await session.get(Charge, reservierung.charge_id)
@@ -184,23 +221,45 @@ async def cancel(session: AsyncSession, reservierung_id: int) -> Reservierung:
     return reservierung
 
 
-async def expire(session: AsyncSession, now: datetime | None = None, limit: int = 1000) -> list[Reservierung]:
-    """Release active reservations past ``gueltig_bis`` (idempotent; at most ``limit`` per call)."""
+async def expire(
+    session: AsyncSession,
+    now: datetime | None = None,
+    limit: int = 1000,
+    *,
+    artikel_id: int | None = None,
+    ids: Sequence[int] | None = None,
+) -> list[Reservierung]:
+    """Release active reservations past ``gueltig_bis`` - all, one artikel's, or the given
+    ``ids`` - as ``abgelaufen`` (idempotent; at most ``limit`` per call). Rows another
+    transaction holds are skipped: that one decides their fate."""
     now = now or datetime.now(UTC)
-    due = list(
-        await session.scalars(
-            select(Reservierung)
-            .where(Reservierung.status == "aktiv", Reservierung.gueltig_bis < now)
-            .order_by(Reservierung.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
+    query = select(Reservierung).where(Reservierung.status == "aktiv", Reservierung.gueltig_bis < now)
+    if artikel_id is not None:
+        query = query.where(Reservierung.artikel_id == artikel_id)
+    if ids is not None:
+        query = query.where(Reservierung.id.in_(ids))
+    due = list(await session.scalars(query.order_by(Reservierung.id).limit(limit).with_for_update(skip_locked=True)))
     if due:
         await _release(session, due, "abgelaufen")
         for reservierung in due:
             _event(session, events.RESERVIERUNG_ABGELAUFEN, [reservierung])
     return due
+
+
+async def release_overdue_on_read(db: Database, rows: Sequence[ReservierungOut]) -> list[ReservierungOut]:
+    """Safety net for reads between two runs of the expiry job: overdue rows in ``rows`` are
+    released now (their own short write transaction) and shown as ``abgelaufen``. Costs
+    nothing when no row is overdue."""
+    now = datetime.now(UTC)
+    overdue = [r.id for r in rows if is_overdue(r, now)]
+    if not overdue:
+        return list(rows)
+
+    async def work(session: AsyncSession) -> set[int]:
+        return {r.id for r in await expire(session, now=now, ids=overdue)}
+
+    released = await db.transaction(work)
+    return [r.model_copy(update={"status": "abgelaufen"}) if r.id in released else r for r in rows]
 
 
 def out(reservierung: Reservierung) -> ReservierungOut:
