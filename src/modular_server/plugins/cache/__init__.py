@@ -1,0 +1,109 @@
+"""The response cache: a two-level cache (in process, then Redis) for routes declared
+``@cached``, invalidated automatically by committed changes.
+
+Domain plugins never call it: it answers in ``lookup_response`` before the handler, stores in
+``request_finished`` and evicts in ``changes_committed``; without it ``@cached`` is inert.
+How responses and changes are named (tags) is in :mod:`.tags`; why a write is acknowledged
+only after its invalidation, in :mod:`.runtime`; the Redis scheme in :mod:`.remote`; the
+operator's view in ``docs/cache.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from modular_server.hooks import PluginSpec, hookimpl
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter, FastAPI
+    from starlette.datastructures import Headers
+
+    from modular_server.hooks import CachedResponse, Change, HealthResult, RequestContext, ResponseInfo
+    from modular_server.plugins.cache.settings import CacheSettings
+
+NAME = "cache"
+PLUGIN = PluginSpec(
+    name=NAME,
+    version="1.0.0",
+    description="Two-level response cache (in process + Redis) with tag invalidation on commit",
+    prefixes=("/api/v1/cache",),
+)
+
+
+@hookimpl
+def plugin_settings() -> type[CacheSettings]:
+    from modular_server.plugins.cache.settings import CacheSettings
+
+    return CacheSettings
+
+
+@hookimpl
+def register_routes(settings: CacheSettings) -> list[APIRouter]:
+    from modular_server.plugins.cache.routes import router
+
+    return [router]
+
+
+@hookimpl
+async def startup(app: FastAPI, settings: CacheSettings) -> None:
+    from modular_server import __version__
+    from modular_server.core.database import Base
+    from modular_server.plugins.cache.runtime import CacheRuntime
+    from modular_server.plugins.cache.tags import TagRules
+
+    core = app.state.settings
+    remote = None
+    if settings.use_redis and core.redis_url:
+        from modular_server.plugins.cache.remote import RemoteCache
+
+        prefix = settings.key_prefix if settings.key_prefix is not None else f"{core.redis_prefix}cache:"
+        remote = RemoteCache(core.redis_url, settings, prefix)
+    runtime = CacheRuntime(settings, TagRules(Base.metadata, settings), f"{__version__}/{PLUGIN.version}", remote)
+    await runtime.start(core.redis_url)
+    app.state.host.data[NAME] = runtime
+
+
+@hookimpl
+async def shutdown(app: FastAPI) -> None:
+    runtime = app.state.host.data.pop(NAME, None)
+    if runtime is not None:
+        await runtime.stop()
+
+
+@hookimpl
+def lookup_response(
+    app: FastAPI, ctx: RequestContext, headers: Headers
+) -> CachedResponse | Awaitable[CachedResponse | None] | None:
+    runtime = app.state.host.data.get(NAME)
+    return None if runtime is None else runtime.lookup(ctx, headers)
+
+
+@hookimpl
+def before_response(app: FastAPI, ctx: RequestContext, response: ResponseInfo) -> None:
+    if NAME in ctx.extras:
+        app.state.host.data[NAME].before_response(ctx, response)
+
+
+@hookimpl
+def request_finished(app: FastAPI, ctx: RequestContext, response: ResponseInfo) -> Awaitable[None] | None:
+    if NAME not in ctx.extras:
+        return None
+    return app.state.host.data[NAME].finished(ctx)
+
+
+@hookimpl
+def changes_committed(app: FastAPI, changes: list[Change]) -> Awaitable[Any] | None:
+    runtime = app.state.host.data.get(NAME)
+    return None if runtime is None else runtime.on_changes(changes)
+
+
+@hookimpl
+def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult]]]:
+    async def redis() -> HealthResult:
+        from modular_server.hooks import HealthResult
+
+        runtime = app.state.host.data.get(NAME)
+        return HealthResult("fail", "not started") if runtime is None else runtime.health()
+
+    return {"redis": redis}

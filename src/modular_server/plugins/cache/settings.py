@@ -1,0 +1,42 @@
+"""Settings of the cache plugin (``[cache]`` / ``MODULAR_SERVER_CACHE__*``)."""
+
+from pydantic import BaseModel, Field
+
+
+class CacheSettings(BaseModel):
+    enabled: bool = Field(default=True, description="answer cacheable GET routes from the cache")
+    routes: list[str] = Field(
+        default_factory=list, description="route templates to cache; empty = every route with a @cached policy"
+    )
+    default_ttl_seconds: float | None = Field(
+        default=None, ge=0, description="replaces the TTL of every policy (unless route_ttl_seconds names the route)"
+    )
+    route_ttl_seconds: dict[str, float] = Field(
+        default_factory=dict, description="TTL per route template; 0 switches caching off for that route"
+    )
+    max_ttl_seconds: float = Field(
+        default=3600, gt=0, description="cap on every TTL; also the lifetime of the tag generations in Redis"
+    )
+    l1_max_entries: int = Field(default=10_000, ge=1)
+    l1_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    max_entry_bytes: int = Field(default=1024 * 1024, ge=1, description="larger responses are not cached")
+    use_redis: bool = Field(default=True, description="use the core's redis_url as the shared second level")
+    key_prefix: str | None = Field(
+        default=None, description="Redis key prefix; default: the core's redis_prefix + 'cache:'"
+    )
+    redis_timeout_ms: float = Field(default=5, gt=0, description="per Redis call; a slower answer counts as a failure")
+    redis_connect_timeout_ms: float = Field(default=50, gt=0)
+    redis_retry_seconds: float = Field(default=1.0, gt=0, description="after a Redis failure, L1 only for this long")
+    ack_timeout_ms: float = Field(
+        default=50, ge=0, description="how long a write waits for every process to confirm its L1 eviction"
+    )
+    lock_ms: int = Field(default=2000, ge=10, description="stampede lock: how long one computation may hold a key")
+    lock_poll_ms: int = Field(default=5, ge=1, description="how often a waiting process looks for the shared result")
+    fk_tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="FK column name -> tag prefix, over the prefix derived from the referenced table ('' = no tag)",
+    )
+    table_tags: dict[str, str] = Field(
+        default_factory=lambda: {"lagerbewegung": "bewegung", "lager_chargen_reservierung": "reservierung"},
+        description="table -> prefix of its row tags (default: the table name)",
+    )

@@ -1,0 +1,93 @@
+"""The invalidation channel: other processes' evictions, applied to this process's L1.
+
+A subscription that breaks may have missed messages, so each (re)subscription starts by
+dropping the whole L1 and marking every computation in flight stale. Until it is back, this
+process cannot learn of other processes' writes (it reports ``degraded``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import orjson
+
+from modular_server.plugins.cache.settings import CacheSettings
+
+log = logging.getLogger("modular_server.cache")
+POLL_SECONDS = 1.0
+
+
+class Subscriber:
+    def __init__(
+        self,
+        url: str,
+        channel: str,
+        origin: str,
+        settings: CacheSettings,
+        apply: Callable[[list[str]], None],
+        resync: Callable[[], None],
+        acknowledge: Callable[[str], Awaitable[None]],
+    ) -> None:
+        import redis.asyncio as redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        # no read timeout: this connection waits for messages; PINGs find a dead one
+        self._client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=settings.redis_connect_timeout_ms / 1000,
+            health_check_interval=5,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self.channel = channel
+        self._origin = origin
+        self._retry_seconds = settings.redis_retry_seconds
+        self._apply = apply
+        self._resync = resync
+        self._acknowledge = acknowledge
+        self.subscribed = asyncio.Event()
+        self.received = 0
+        self.failures = 0
+
+    async def run(self) -> None:
+        while True:
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                self._resync()
+                self.subscribed.set()
+                while True:
+                    message = await pubsub.get_message(timeout=POLL_SECONDS)
+                    if message is not None and message.get("type") == "message":
+                        acks = self._deliver(message["data"])
+                        if acks:
+                            await self._acknowledge(acks)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure of the connection: resubscribe later
+                self.failures += 1
+                if self.subscribed.is_set():
+                    log.warning("cache: invalidation channel lost (%s: %s)", type(exc).__name__, exc)
+                self.subscribed.clear()
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+            await asyncio.sleep(self._retry_seconds)
+
+    def _deliver(self, data: bytes) -> str | None:
+        """Apply one message (this process applied its own already); the key to acknowledge on."""
+        try:
+            message = orjson.loads(data)
+            origin, tags, acks = message["o"], message["t"], message.get("a")
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            log.warning("cache: ignored a malformed invalidation message")
+            return None
+        self.received += 1
+        if origin != self._origin:
+            self._apply(list(tags))
+        return acks if isinstance(acks, str) else None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
