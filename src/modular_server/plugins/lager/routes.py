@@ -30,6 +30,8 @@ from modular_server.plugins.lager.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["lager"])
+# Cache policy: lists are evicted by any change of their tables; a detail only by its own row
+# (changes are reported per row with their foreign keys, ledger rows are filed as `bewegung`).
 
 
 def principal_name() -> str:
@@ -56,7 +58,7 @@ async def create_lager(db: DatabaseDep, body: LagerIn) -> LagerOut:
 
 
 @router.get("/lager/{lager_id}", summary="One warehouse")
-@cached(ttl=300, tags=["lager:{lager_id}"], tables=["lager"])
+@cached(ttl=300, tags=["lager:{lager_id}"])
 async def get_lager(session: ReadSession, lager_id: int) -> LagerOut:
     return LagerOut.model_validate(await queries.get_lager(session, lager_id))
 
@@ -96,7 +98,7 @@ async def create_lagerort(db: DatabaseDep, body: LagerortIn) -> LagerortOut:
 
 
 @router.get("/lagerorte/{lagerort_id}", summary="One storage location")
-@cached(ttl=300, tags=["lagerort:{lagerort_id}"], tables=["lagerort"])
+@cached(ttl=300, tags=["lagerort:{lagerort_id}"])
 async def get_lagerort(session: ReadSession, lagerort_id: int) -> LagerortOut:
     return LagerortOut.model_validate(await queries.get_lagerort(session, lagerort_id))
 
@@ -209,6 +211,6 @@ async def list_bewegungen(
 
 
 @router.get("/bewegungen/{bewegung_id}", summary="One movement")
-@cached(ttl=3600, tags=["bewegung:{bewegung_id}"], tables=["lagerbewegung"])
+@cached(ttl=3600, tags=["bewegung:{bewegung_id}"])
 async def get_bewegung(session: ReadSession, bewegung_id: int) -> BewegungOut:
     return BewegungOut.model_validate(await queries.get_bewegung(session, bewegung_id))

@@ -69,7 +69,7 @@ async def list_reservierungen(
 
 
 @router.get("/{reservierung_id}", summary="One reservation")
-@cached(ttl=15, tags=["reservierung:{reservierung_id}"], tables=TABLES)
+@cached(ttl=15, tags=["reservierung:{reservierung_id}"])
 async def get_reservierung(db: DatabaseDep, session: ReadSession, reservierung_id: int) -> ReservierungOut:
     found = service.out(await queries.get_reservierung(session, reservierung_id))
     (found,) = await service.release_overdue_on_read(db, [found])

@@ -1,0 +1,63 @@
+"""Per-window figures of a load test and the stability verdicts (pure functions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.stats import percentile
+
+DRIFT_LIMIT = 1.5  # last full window's p99 at most this multiple of the first's
+RSS_GROWTH_LIMIT = 0.10
+
+
+@dataclass
+class Window:
+    index: int
+    seconds: float
+    requests: int
+    by_tag: dict[str, int]
+    status: dict[str, int]
+    failures: int
+    p50_ms: float | None
+    p99_ms: float | None
+    rss_bytes: int  # all workers together, sampled at the end of the window
+    error_bodies: dict[str, list[str]]
+
+
+def window(index: int, outcome: Any, rss_bytes: int) -> Window:
+    by_tag: dict[str, int] = {}
+    for sample in outcome.samples:
+        by_tag[sample[3]] = by_tag.get(sample[3], 0) + 1
+    latencies = outcome.latencies_ms
+    return Window(
+        index=index,
+        seconds=outcome.elapsed,
+        requests=outcome.count,
+        by_tag=by_tag,
+        status=dict(sorted(outcome.status.items())),
+        failures=outcome.failures,
+        p50_ms=percentile(latencies, 50) if latencies else None,
+        p99_ms=percentile(latencies, 99) if latencies else None,
+        rss_bytes=rss_bytes,
+        error_bodies=outcome.error_bodies,
+    )
+
+
+def server_errors(windows: list[Window]) -> int:
+    return sum(n for w in windows for code, n in w.status.items() if code.startswith("5"))
+
+
+def p99_drift(windows: list[Window]) -> float | None:
+    """Last full window's p99 / first full window's p99 (None with fewer than two)."""
+    full = [w for w in windows if w.p99_ms]
+    if len(full) < 2:
+        return None
+    return full[-1].p99_ms / full[0].p99_ms  # type: ignore[operator]
+
+
+def rss_growth(windows: list[Window]) -> float | None:
+    """Growth of the workers' RSS from the end of the warm-up (first) window to the end."""
+    if len(windows) < 2 or not windows[0].rss_bytes:
+        return None
+    return windows[-1].rss_bytes / windows[0].rss_bytes - 1

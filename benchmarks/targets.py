@@ -1,0 +1,184 @@
+"""The issue's targets, evaluated on a run's figures (met or not, always reported)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.stats import ratio, reduction
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    target: str  # what the seed / the issue asks
+    endpoint: str
+    metric: str
+    before: float | None
+    after: float | None
+    ratio: float | None  # after / before (or the figure the target names)
+    floor_ratio: float | None  # after / floor
+    floor: str | None
+    met: bool | None
+
+
+def _figure(results: dict[str, Any], endpoint: str, variant: str, key: str) -> float | None:
+    for item in results["endpoints"]:
+        if item["name"] == endpoint:
+            figures = item["variants"].get(variant)
+            if figures is None:
+                return None
+            if key.startswith("latency_ms."):
+                return figures["latency_ms"][key.split(".", 1)[1]]
+            return figures.get(key)
+    return None
+
+
+def evaluate(results: dict[str, Any]) -> list[TargetRow]:
+    f = functools.partial(_figure, results)
+    rows: list[TargetRow] = []
+    endpoints = results["endpoints"]
+    for item in endpoints:
+        if not item["list_endpoint"]:
+            continue
+        name = item["name"]
+        before, after = f(name, "baseline", "statements_per_request"), f(name, "uncached", "statements_per_request")
+        cut = reduction(before, after)
+        rows.append(
+            TargetRow(
+                "statements/request: >= 95 % fewer on list endpoints (seed: >= 60 %)",
+                name,
+                "statements",
+                before,
+                after,
+                ratio(after, before),
+                None,
+                None,
+                None if cut is None else cut >= 0.95,
+            )
+        )
+    first = results.get("first_page_of_deep", "batch_list")
+    candidates = dict.fromkeys(("batch_list", first, "batch_deep_page"))  # first may be batch_list itself
+    pages = [name for name in candidates if f(name, "uncached", "statements_min") is not None]
+    fewest = {f(name, "uncached", "statements_min") for name in pages}
+    rows.append(
+        TargetRow(
+            "statements/request constant: the same at 100 per page, at the deep page's size, on page 1 and deep",
+            " = ".join(pages),
+            "fewest statements",
+            f(first, "uncached", "statements_min"),
+            f("batch_deep_page", "uncached", "statements_min"),
+            None,
+            None,
+            None,
+            None if not pages else len(fewest) == 1,
+        )
+    )
+    before, after = f("batch_list", "baseline", "latency_ms.p50"), f("batch_list", "uncached", "latency_ms.p50")
+    speedup = ratio(before, after)
+    rows.append(
+        TargetRow(
+            "p50 uncached >= 10x lower on the batch list (seed: >= 50 % lower; origin 932 -> 375 ms)",
+            "batch_list",
+            "p50 ms",
+            before,
+            after,
+            ratio(after, before),
+            ratio(after, f("batch_list", "floor_raw", "latency_ms.p50")),
+            "floor_raw p50",
+            None if speedup is None else speedup >= 10,
+        )
+    )
+    for item in endpoints:
+        name = item["name"]
+        before, after = f(name, "baseline", "cpu_ms_per_request"), f(name, "uncached", "cpu_ms_per_request")
+        cut = reduction(before, after)
+        rows.append(
+            TargetRow(
+                "server CPU/request >= 70 % lower (seed: >= 30 % less load)",
+                name,
+                "CPU ms/request",
+                before,
+                after,
+                ratio(after, before),
+                ratio(after, f(name, "floor_raw", "cpu_ms_per_request")),
+                "floor_raw CPU",
+                None if cut is None else cut >= 0.70,
+            )
+        )
+    uncached, raw = f("batch_list", "uncached", "rps"), f("batch_list", "floor_raw", "rps")
+    share = ratio(uncached, raw)
+    rows.append(
+        TargetRow(
+            "uncached batch list >= 50 % of the raw-driver floor's throughput",
+            "batch_list",
+            "req/s",
+            f("batch_list", "baseline", "rps"),
+            uncached,
+            ratio(uncached, f("batch_list", "baseline", "rps")),
+            share,
+            "floor_raw req/s",
+            None if share is None else share >= 0.5,
+        )
+    )
+    cached, floor = f("batch_list", "cached", "rps"), f("batch_list", "floor_bytes", "rps")
+    share = ratio(cached, floor)
+    rows.append(
+        TargetRow(
+            "cached batch list >= 70 % of the bare-bytes floor's throughput",
+            "batch_list",
+            "req/s",
+            f("batch_list", "baseline", "rps"),
+            cached,
+            ratio(cached, f("batch_list", "baseline", "rps")),
+            share,
+            "floor_bytes req/s",
+            None if share is None else share >= 0.7,
+        )
+    )
+    first_p50, deep_p50 = f(first, "uncached", "latency_ms.p50"), f("batch_deep_page", "uncached", "latency_ms.p50")
+    slowdown = ratio(deep_p50, first_p50)
+    rows.append(
+        TargetRow(
+            "deep page within 1.5x of the first page (p50, uncached)",
+            "batch_deep_page",
+            "p50 ms",
+            first_p50,
+            deep_p50,
+            slowdown,
+            ratio(deep_p50, f("batch_deep_page", "floor_raw", "latency_ms.p50")),
+            "floor_raw p50",
+            None if slowdown is None else slowdown <= 1.5,
+        )
+    )
+    base_first = f(first, "baseline", "latency_ms.p50")
+    base_deep = f("batch_deep_page", "baseline", "latency_ms.p50")
+    rows.append(
+        TargetRow(
+            "(for comparison) baseline deep page vs its first page (OFFSET)",
+            "batch_deep_page",
+            "p50 ms",
+            base_first,
+            base_deep,
+            ratio(base_deep, base_first),
+            None,
+            None,
+            None,
+        )
+    )
+    nomon, mon = f("batch_list", "uncached_nomon", "rps"), f("batch_list", "uncached", "rps")
+    cost = reduction(nomon, mon)
+    rows.append(
+        TargetRow(
+            "monitoring costs < 10 % throughput (house plan)",
+            "batch_list",
+            "req/s",
+            nomon,
+            mon,
+            ratio(mon, nomon),
+            None,
+            None,
+            None if cost is None else cost < 0.10,
+        )
+    )
+    return rows

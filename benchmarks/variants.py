@@ -1,0 +1,73 @@
+"""The server variants of a benchmark run and how each is started."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.dataset import Databases
+from benchmarks.servers import ServerSpec, uvicorn_command
+
+PRODUCT_APP = "modular_server.core.app:app_factory"
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    label: str
+    family: str  # which requests it answers: baseline, product, bytes, raw
+    disabled_plugins: tuple[str, ...] = ()
+
+
+BASELINE = Variant("baseline", "before: baseline app (N+1, ledger SUMs, OFFSET, no cache, no indexes)", "baseline")
+UNCACHED = Variant("uncached", "after: product, cache plugin off, monitoring on", "product", ("cache",))
+CACHED = Variant("cached", "after: product, cache on, monitoring on", "product")
+NO_MONITORING = Variant("uncached_nomon", "after: cache and monitoring off", "product", ("cache", "monitoring"))
+FLOOR_BYTES = Variant("floor_bytes", "floor: bare FastAPI endpoint returning the product's bytes", "bytes")
+FLOOR_RAW = Variant("floor_raw", "floor: raw driver query + orjson (Starlette)", "raw")
+
+VARIANTS = (BASELINE, UNCACHED, CACHED, NO_MONITORING, FLOOR_BYTES, FLOOR_RAW)
+
+
+def server_spec(variant: Variant, databases: Databases, work_dir: Path) -> ServerSpec:
+    if variant.family == "baseline":
+        return ServerSpec(
+            variant.name,
+            uvicorn_command("benchmarks.baseline.app:app_factory"),
+            {"BENCH_BASELINE_DATABASE_URL": databases.baseline},
+        )
+    if variant.family == "bytes":
+        return ServerSpec(
+            variant.name,
+            uvicorn_command("benchmarks.floors:bytes_app_factory"),
+            {"BENCH_FLOOR_BYTES_FILE": str(work_dir / "floor-bytes.json")},
+        )
+    if variant.family == "raw":
+        return ServerSpec(
+            variant.name,
+            uvicorn_command("benchmarks.floors:raw_app_factory"),
+            {"BENCH_FLOOR_DATABASE_URL": databases.product},
+        )
+    return ServerSpec(variant.name, uvicorn_command(PRODUCT_APP), product_env(databases.product, variant, work_dir))
+
+
+def product_env(database_url: str, variant: Variant, work_dir: Path) -> dict[str, str]:
+    return {
+        "MODULAR_SERVER_DATABASE_URL": database_url,
+        "MODULAR_SERVER_AUTO_MIGRATE": "false",
+        "MODULAR_SERVER_PLUGINS__DISABLED": json.dumps(list(variant.disabled_plugins)),
+        "MODULAR_SERVER_LOG_LEVEL": "warning",
+        "MODULAR_SERVER_DATA_DIR": str(work_dir / f"data-{variant.name}"),
+        # no modular-server.toml of the working directory may change what is measured
+        "MODULAR_SERVER_CONFIG": str(work_dir / "no-config.toml"),
+    }
+
+
+def interleave(variants: Sequence[Variant], rounds: int) -> list[tuple[int, Variant]]:
+    """A B C A B C ...: every round visits each variant once, in the same order, so slow
+    drifts of the machine (other load, thermal, caches) hit every variant alike."""
+    if rounds < 1:
+        raise ValueError("at least one round")
+    return [(round_, variant) for round_ in range(rounds) for variant in variants]

@@ -1,0 +1,114 @@
+"""The baseline's copy of the dataset lacks the secondary indexes (and only those); the raw
+floor answers with the same figures as the product."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from benchmarks.floors import raw_app
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from benchmarks import dataset
+from modular_server.testing import BOTH, RunningApp
+from tests.benchmarks.seed import STICHTAG, Seeded, seed
+
+
+def copies_of(database_url: str, tmp_path: Path) -> dataset.Databases:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return dataset.Databases(
+            "sqlite", database_url, f"sqlite+aiosqlite:///{tmp_path}/p.db", f"sqlite+aiosqlite:///{tmp_path}/b.db"
+        )
+
+    def named(suffix: str) -> str:
+        return url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
+
+    return dataset.Databases("postgresql", database_url, named("p"), named("b"))
+
+
+async def indexes(database_url: str) -> dict[str, dict[str, bool]]:
+    """table -> index name -> unique, for the inventory tables."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+
+            def read(sync_conn) -> dict[str, dict[str, bool]]:  # type: ignore[no-untyped-def]
+                inspector = inspect(sync_conn)
+                return {
+                    t: {i["name"]: bool(i["unique"]) for i in inspector.get_indexes(t)}
+                    for t in dataset.INVENTORY_TABLES
+                }
+
+            return await conn.run_sync(read)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_the_baseline_copy_has_no_secondary_indexes(make_app, database_url: str, tmp_path: Path) -> None:
+    async with make_app() as running:
+        await running.app.state.db.transaction(seed)
+    databases = copies_of(database_url, tmp_path)
+    await asyncio.to_thread(dataset.copy_for_run, databases)
+    try:
+        product, baseline = await indexes(databases.product), await indexes(databases.baseline)
+    finally:
+        await asyncio.to_thread(dataset.remove_run_copies, databases)
+    assert "ix_lagerbewegung_charge_id_id" in product["lagerbewegung"]
+    assert "ix_charge_artikel_id_id" in product["charge"]
+    for table in dataset.INVENTORY_TABLES:
+        assert baseline[table] == {name: True for name, unique in product[table].items() if unique}
+    assert baseline["bestand"]  # the unique balance keys stay: they are constraints, not speed-ups
+
+
+@pytest.fixture
+async def seeded(make_app) -> AsyncIterator[tuple[RunningApp, Seeded]]:
+    async with make_app(disabled=["cache"]) as running:
+        yield running, await running.app.state.db.transaction(seed)
+
+
+@pytest.fixture
+async def floor(database_url: str, seeded: tuple[RunningApp, Seeded]) -> AsyncIterator[httpx.AsyncClient]:
+    app = raw_app(database_url)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://floor") as client:
+            yield client
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_the_raw_floor_answers_with_the_products_figures(
+    seeded: tuple[RunningApp, Seeded], floor: httpx.AsyncClient
+) -> None:
+    running, facts = seeded
+    raw = (await floor.get("/raw/chargen", params={"after": 0, "limit": 7})).json()
+    product = (await running.client.get("/api/v1/chargen", params={"limit": 7})).json()
+    assert [(i["id"], i["bestand"], i["artikel"]) for i in raw["items"]] == [
+        (i["id"], i["bestand"], i["artikel"]) for i in product["items"]
+    ]
+    after = raw["items"][-1]["id"]
+    following = (await floor.get("/raw/chargen", params={"after": after, "limit": 2})).json()
+    assert [i["id"] for i in following["items"]] == facts.charge_ids[7:9]
+
+    charge_id = facts.charge_ids[0]
+    raw_detail = (await floor.get(f"/raw/chargen/{charge_id}")).json()
+    detail = (await running.client.get(f"/api/v1/chargen/{charge_id}")).json()
+    assert (raw_detail["bestand"], raw_detail["lagerorte"]) == (detail["bestand"], detail["lagerorte"])
+    assert [r["id"] for r in raw_detail["reservierungen"]] == [r["id"] for r in detail["reservierungen"]]
+
+    artikel_id = facts.artikel_ids[0]
+    params = {"stichtag": STICHTAG.isoformat()}
+    raw_view = (await floor.get(f"/raw/artikel/{artikel_id}/verfuegbarkeit", params=params)).json()
+    view = (await running.client.get(f"/api/v1/artikel/{artikel_id}/verfuegbarkeit", params=params)).json()
+    for key in ("summe", "verfuegbar", "nicht_verfuegbar"):
+        assert raw_view[key] == view[key]
+
+    raw_list = (await floor.get("/raw/artikel", params={"kategorie": "obst", "limit": 10})).json()["items"]
+    product_list = (await running.client.get("/api/v1/artikel", params={"kategorie": "obst"})).json()["items"]
+    assert [(a["id"], a["einheit"]) for a in raw_list] == [(a["id"], a["einheit"]) for a in product_list]

@@ -1,0 +1,101 @@
+"""Process management and the load generator, against small real servers on loopback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psutil
+import pytest
+from benchmarks.loadgen import LoadGenerator, Outcome, Spec
+from benchmarks.measure import Measurement
+from benchmarks.servers import LOOPBACK, ServerProcess, ServerSpec, uvicorn_command
+
+
+@pytest.fixture
+def echo(tmp_path: Path):
+    spec = ServerSpec("echo", uvicorn_command("tests.benchmarks.echo_app:app", factory=False), ready_path="/")
+    with ServerProcess(spec, tmp_path) as server:
+        yield server
+
+
+def test_a_server_runs_as_its_own_process_and_is_stopped(echo: ServerProcess) -> None:
+    process = psutil.Process(echo.pid)
+    assert process.is_running()
+    assert echo.cpu_seconds() > 0
+    assert echo.peak_rss_bytes() >= max(echo.rss_bytes().values()) > 0
+    echo.stop()
+    assert not psutil.pid_exists(echo.pid) or process.status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_server_that_cannot_start_is_reported_with_its_log(tmp_path: Path) -> None:
+    spec = ServerSpec("broken", uvicorn_command("tests.benchmarks.no_such_module:app", factory=False))
+    server = ServerProcess(spec, tmp_path, ready_timeout=30)
+    with pytest.raises(RuntimeError, match="broken exited"):
+        server.start()
+    assert "no_such_module" in server.log_path.read_text()
+
+
+def test_segments_are_bounded_by_request_count_and_record_headers(echo: ServerProcess) -> None:
+    requests = [{"method": "GET", "path": "/"}, {"method": "GET", "path": "/status/503"}]
+    with LoadGenerator() as load:
+        outcome = load.run(Spec(LOOPBACK, echo.port, requests, concurrency=3, duration=30, max_requests=40))
+    assert outcome.count == 40
+    assert outcome.status == {"200": 20, "503": 20}
+    assert outcome.failures == 0
+    assert len(outcome.latencies_ms) == 40
+    assert outcome.header_sums["x-query-count"] == [80.0, 40, 2.0, 2.0]
+    assert outcome.header_tally["x-cache"] == {"HIT": 40}
+
+
+def test_writes_carry_a_unique_sequence_number_and_are_acknowledged(echo: ServerProcess) -> None:
+    requests = [{"method": "POST", "path": "/book", "body": json.dumps({"ref": "{seq}"}), "tag": "booking"}]
+    spec = Spec(LOOPBACK, echo.port, requests, concurrency=4, duration=30, max_requests=25, collect_ids=["booking"])
+    spec.record_samples = True
+    with LoadGenerator() as load:
+        first = load.run(spec)
+        second = load.run(spec)
+    seqs = [seq for _tag, seq, _id in first.acknowledged + second.acknowledged]
+    assert sorted(seqs) == list(range(1, 51))  # unique across segments of one generator
+    assert all(str(seq) == answer_id for _tag, seq, answer_id in first.acknowledged)
+    assert [s[2] for s in first.samples] == [201] * 25
+    assert {s[3] for s in first.samples} == {"booking"}
+
+
+def test_segments_end_at_their_duration(echo: ServerProcess) -> None:
+    with LoadGenerator() as load:
+        outcome = load.run(Spec(LOOPBACK, echo.port, [{"path": "/"}], concurrency=2, duration=0.3, max_requests=10**9))
+    assert 0 < outcome.count < 10**9
+    assert outcome.elapsed < 5  # bounded; the exact length is not asserted
+
+
+def test_refused_connections_are_counted_not_raised() -> None:
+    with LoadGenerator() as load:
+        outcome = load.run(Spec(LOOPBACK, 9, [{"path": "/"}], concurrency=2, duration=5, max_requests=6, timeout=2))
+    assert outcome.count == 0
+    assert outcome.failures == 6
+    assert outcome.failure_messages
+
+
+def test_measurements_merge_segments() -> None:
+    measurement = Measurement()
+    for cpu in (0.5, 1.5):
+        outcome = Outcome(
+            count=10,
+            elapsed=1.0,
+            status={"200": 9, "500": 1},
+            latencies_ms=[float(n) for n in range(1, 11)],
+            client_cpu_seconds=0.25,
+            header_sums={"x-query-count": [30.0, 10, 3.0, 3.0]},
+            header_tally={"x-cache": {"HIT": 8, "MISS": 2}},
+        )
+        measurement.add(outcome, cpu)
+    summary = measurement.summary(peak_rss_bytes=2**21)
+    assert summary["requests"] == 20
+    assert summary["ok"] == 18
+    assert summary["rps"] == 10.0
+    assert summary["cpu_ms_per_request"] == 100.0
+    assert summary["statements_per_request"] == 3.0
+    assert summary["cache_hit_ratio"] == 0.8
+    assert summary["peak_rss_mb"] == 2.0
+    assert summary["latency_ms"]["p50"] == 5.5

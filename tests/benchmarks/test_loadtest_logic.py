@@ -1,0 +1,65 @@
+"""The load test's traffic mix, window verdicts and ledger comparison (no server needed)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from benchmarks.loadgen import Outcome
+from benchmarks.loadtest import traffic, windows
+from benchmarks.loadtest.checks import compare_bookings
+from benchmarks.probe import Facts
+
+FACTS = Facts(
+    chargen=10,
+    charge_ids=[1, 2, 3],
+    artikel_ids=[7, 8],
+    kategorie="obst",
+    kategorie_artikel=2,
+    bestand=[(7, 1, 100, "50"), (8, 3, 101, "20")],
+    rows={"charge": 10},
+    server_version="test",
+)
+
+
+def test_the_mix_has_the_requested_shares_and_is_reproducible() -> None:
+    requests = traffic.mix(FACTS, cycles=10)
+    tags = [r["tag"] for r in requests]
+    assert (tags.count("read"), tags.count("booking"), tags.count("reservation")) == (800, 150, 50)
+    assert requests == traffic.mix(FACTS, cycles=10)  # fixed seed
+    assert tags[:20] != sorted(tags[:20])  # shuffled, not in blocks
+    bookings = [json.loads(r["body"]) for r in requests if r["tag"] == "booking"]
+    assert {b["typ"] for b in bookings} == {"eingang", "ausgang"}
+    assert all(b["referenz_id"] == "lt-{seq}" for b in bookings)
+    conflicts = [r for r in requests if r["tag"] == "reservation" and traffic.CONFLICT_MENGE in r["body"]]
+    assert len(conflicts) == 10
+
+
+def outcome(latencies: list[float], status: dict[str, int]) -> Outcome:
+    samples = [[0.0, ms, 200, "read", n] for n, ms in enumerate(latencies)]
+    return Outcome(count=len(latencies), elapsed=10.0, status=status, latencies_ms=latencies, samples=samples)
+
+
+def test_windows_report_p99_drift_rss_growth_and_5xx() -> None:
+    first = windows.window(0, outcome([10.0] * 99 + [100.0], {"200": 100}), rss_bytes=100 * 2**20)
+    last = windows.window(1, outcome([10.0] * 99 + [150.0], {"200": 98, "503": 2}), rss_bytes=105 * 2**20)
+    assert first.by_tag == {"read": 100}
+    assert windows.server_errors([first, last]) == 2
+    assert windows.p99_drift([first, last]) == last.p99_ms / first.p99_ms
+    assert windows.rss_growth([first, last]) == pytest.approx(0.05)
+    assert windows.p99_drift([first]) is None and windows.rss_growth([first]) is None
+
+
+def test_bookings_are_compared_with_the_ledger() -> None:
+    acknowledged = [(1, 11), (2, 12), (3, 13), (4, None)]
+    ledger = [("lt-1", 11), ("lt-2", 99), ("lt-5", 15), ("lt-6", 16), ("lt-6", 17), ("lt-4", 14)]
+    report = compare_bookings(acknowledged, ledger)
+    assert report.acknowledged == 4
+    assert report.lost == [3]
+    assert report.wrong_id == [2]
+    assert report.duplicated == ["lt-6"]
+    assert report.unacknowledged_booked == 2  # lt-5 and lt-6: booked although never acknowledged
+    assert report.booked_rows == 6
+    clean = compare_bookings([(1, 11)], [("lt-1", 11)])
+    clean.balance_mismatches, clean.verify_exit_code = 0, 0
+    assert clean.clean and not report.clean
