@@ -264,6 +264,11 @@ async def load(db: Database, tables: dict[str, list[dict[str, Any]]], progress: 
                 await conn.execute(insert(table), list(chunk))
                 progress(name, len(chunk))
             await _advance_sequence(conn, name)
+    # fresh statistics: without them the planner picks hash joins over all batches (measured
+    # 14.7 ms instead of 0.5 ms for the availability query right after a scale-10 load)
+    async with db.engine.connect() as conn:
+        await conn.execute(text("ANALYZE"))
+        await conn.commit()
 
 
 async def _advance_sequence(conn: AsyncConnection, table: str) -> None:
