@@ -16,7 +16,7 @@ FACTS = Facts(
     artikel_ids=[7, 8],
     kategorie="obst",
     kategorie_artikel=2,
-    bestand=[(7, 1, 100, "50"), (8, 3, 101, "20")],
+    bestand=[(7, 1, 100, "50"), (8, 3, 101, "20"), (9, None, 102, "30")],
     rows={"charge": 10},
     server_version="test",
 )
@@ -33,6 +33,8 @@ def test_the_mix_has_the_requested_shares_and_is_reproducible() -> None:
     assert all(b["referenz_id"] == "lt-{seq}" for b in bookings)
     conflicts = [r for r in requests if r["tag"] == "reservation" and traffic.CONFLICT_MENGE in r["body"]]
     assert len(conflicts) == 10
+    reserved = {json.loads(r["body"])["artikel_id"] for r in requests if r["tag"] == "reservation"}
+    assert reserved == {7, 8}  # artikel 9 has stock without batches: not reservable
 
 
 def outcome(latencies: list[float], status: dict[str, int]) -> Outcome:
