@@ -8,6 +8,7 @@ Each instance is a plugin object (``PLUGIN`` plus ``@hookimpl`` methods); hand i
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from fastapi import APIRouter
@@ -83,3 +84,53 @@ class ObserverRaises:
 
 class OldContract:
     PLUGIN = PluginSpec(name="old_contract", contract=0)
+
+
+class ObserverHangs:
+    """Its observers of the hooks in ``stuck`` answer with an awaitable that never finishes (a
+    stuck network call); the others, and all of them until a test fills ``stuck``, do nothing."""
+
+    PLUGIN = PluginSpec(name="hanging")
+
+    def __init__(self) -> None:
+        self.stuck: set[str] = set()
+        self.calls = {"request_finished": 0, "query_executed": 0, "changes_committed": 0}
+        self.unfinished = 0
+
+    def _forever(self, hook: str) -> Any:
+        return self._hang(hook) if hook in self.stuck else None
+
+    async def _hang(self, hook: str) -> None:
+        self.calls[hook] += 1
+        self.unfinished += 1
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.unfinished -= 1
+
+    @hookimpl
+    def request_finished(self) -> Any:
+        return self._forever("request_finished")
+
+    @hookimpl
+    def query_executed(self) -> Any:
+        return self._forever("query_executed")
+
+    @hookimpl
+    def changes_committed(self) -> Any:
+        return self._forever("changes_committed")
+
+
+class ObserverBlocks:
+    """A synchronous observer that blocks the event loop on every call (blocking I/O)."""
+
+    PLUGIN = PluginSpec(name="blocking")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.calls = 0
+
+    @hookimpl
+    def request_finished(self) -> None:
+        self.calls += 1
+        time.sleep(self.seconds)

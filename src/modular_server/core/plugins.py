@@ -406,18 +406,33 @@ class PluginHost:
 
         Returns the background tasks started for observers that answered with an awaitable
         (None when there were none), so a caller may wait for them (see ``changes_committed``).
+
+        A synchronous observer cannot be interrupted: it runs on the event loop, and a thread per
+        call would cost more than the observers of the hot hooks (``query_executed`` runs per
+        statement) take. Instead each call is timed; one that blocks the loop for longer than
+        ``observer_blocking_limit_seconds`` counts as a failure, so a plugin that blocks on every
+        call is switched off after ``observer_failure_limit`` calls.
         """
         spawned: list[asyncio.Task[Any]] | None = None
+        blocking_limit = self.settings.observer_blocking_limit_seconds
         for record, function, argnames in self._observers.get(hook, ()):
+            started = time.perf_counter()
             try:
                 result = function(*[kwargs[a] for a in argnames])
-                if result is not None and inspect.isawaitable(result):
-                    spawned = spawned or []
-                    spawned.append(self._spawn(record, hook, result))
-                elif record is not None and record.consecutive_failures:
-                    record.consecutive_failures = 0
             except Exception as exc:
-                self._observer_failed(record, hook, exc)
+                self._observer_failed(record, hook, f"{type(exc).__name__}: {exc}")
+                continue
+            blocked = time.perf_counter() - started
+            awaitable = result is not None and inspect.isawaitable(result)
+            if awaitable:
+                spawned = spawned or []
+                spawned.append(self._spawn(record, hook, result))
+            if blocked > blocking_limit:
+                self._observer_failed(
+                    record, hook, f"blocked the event loop for {blocked:.2f}s (limit {blocking_limit}s)"
+                )
+            elif not awaitable and record is not None and record.consecutive_failures:
+                record.consecutive_failures.pop(hook, None)
         return spawned
 
     async def gate(self, hook: str, **kwargs: Any) -> Any:
@@ -434,11 +449,18 @@ class PluginHost:
         return bool(self._gates.get(hook))
 
     def _spawn(self, record: PluginRecord | None, hook: str, awaitable: Awaitable[Any]) -> asyncio.Task[Any]:
+        limit = self.settings.observer_timeout_seconds
+
         async def bounded() -> None:
             try:
-                await asyncio.wait_for(awaitable, self.settings.observer_timeout_seconds)
+                await asyncio.wait_for(awaitable, limit)
+            except TimeoutError:
+                self._observer_failed(record, hook, f"did not finish within {limit}s")
             except Exception as exc:
-                self._observer_failed(record, hook, exc)
+                self._observer_failed(record, hook, f"{type(exc).__name__}: {exc}")
+            else:
+                if record is not None and record.consecutive_failures:
+                    record.consecutive_failures.pop(hook, None)
 
         return self.background(bounded())
 
@@ -449,18 +471,17 @@ class PluginHost:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def _observer_failed(self, record: PluginRecord | None, hook: str, exc: BaseException) -> None:
+    def _observer_failed(self, record: PluginRecord | None, hook: str, what: str) -> None:
         name = record.name if record else "core"
-        log.error("observer %s of plugin %s failed: %s: %s", hook, name, type(exc).__name__, exc)
+        log.error("observer %s of plugin %s failed: %s", hook, name, what)
         if record is None:
             return
         record.observer_failures += 1
-        record.consecutive_failures += 1
-        if record.consecutive_failures >= self.settings.observer_failure_limit and record.state is PluginState.ACTIVE:
+        in_a_row = record.consecutive_failures[hook] = record.consecutive_failures.get(hook, 0) + 1
+        if in_a_row >= self.settings.observer_failure_limit and record.state is PluginState.ACTIVE:
             record.fail(
                 PluginState.DEGRADED,
-                f"observer {hook!r} failed {record.consecutive_failures} times in a row "
-                f"(last: {type(exc).__name__}: {exc}); its observers are switched off",
+                f"observer {hook!r} failed {in_a_row} times in a row (last: {what}); its observers are switched off",
                 "fix the plugin and restart the server",
             )
             log.warning("plugin %s is degraded: %s", name, record.reason)

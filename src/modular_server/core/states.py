@@ -46,7 +46,9 @@ class PluginRecord:
     #: its ``startup`` hook has run (its observers are called from then on)
     started: bool = False
     observer_failures: int = 0
-    consecutive_failures: int = 0
+    #: per hook: failures since its last success (one hook failing on every call is enough to
+    #: degrade the plugin, even while its other observers succeed)
+    consecutive_failures: dict[str, int] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

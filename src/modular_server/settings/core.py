@@ -67,7 +67,10 @@ class Settings(BaseSettings):
     strict_plugins: bool = False
     startup_timeout_seconds: float = Field(default=15.0, gt=0)
     observer_failure_limit: int = Field(default=5, ge=1)
-    observer_timeout_seconds: float = Field(default=2.0, gt=0)
+    observer_timeout_seconds: float = Field(default=2.0, gt=0, description="bound of an observer's awaitable")
+    observer_blocking_limit_seconds: float = Field(
+        default=0.25, gt=0, description="a synchronous observer call taking longer counts as a failure"
+    )
 
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
