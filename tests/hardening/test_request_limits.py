@@ -1,8 +1,12 @@
 """Body size limit, deep JSON, security headers, CORS and per-key rate limiting."""
 
+from urllib.parse import urlsplit
+
 import pytest
+import redis.asyncio as redis
 
 from modular_server.testing import BOTH
+from modular_server.testing.proxy import TcpProxy
 
 
 async def test_declared_body_over_limit_is_refused_before_reading(make_app):
@@ -90,3 +94,44 @@ async def test_rate_limit_shared_through_redis(make_app, redis_url, redis_prefix
         assert (await first.client.get("/api/v1/system/plugins", headers=headers)).status_code == 200
         third = await second.client.get("/api/v1/system/plugins")
         assert third.status_code == 429, "the second instance must see the bucket emptied by the first"
+
+
+async def test_rate_limit_falls_back_to_in_process_buckets_while_redis_is_away(
+    make_app, redis_url, redis_prefix, caplog
+):
+    target = urlsplit(redis_url)
+    bucket = f"{redis_prefix}rl:test-admin"
+    direct = redis.Redis.from_url(redis_url)
+    async with TcpProxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
+        settings = {
+            "redis_url": f"redis://127.0.0.1:{proxy.port}{target.path}",
+            "redis_prefix": redis_prefix,
+            "rate_limit_per_minute": 6,  # refills one request per 10 s: nothing refills during the test
+            "rate_limit_burst": 2,
+            "redis_retry_seconds": 60,  # only the readiness probe finds Redis again within the test
+        }
+        try:
+            async with make_app(**settings) as running:
+                get = running.client.get
+                assert [(await get("/api/v1/system/plugins")).status_code for _ in range(3)] == [200, 200, 429]
+                before = float(await direct.hget(bucket, "at"))
+
+                await proxy.cut()
+                # no request fails: each process limits with its own bucket (full at first use)
+                answers = [await get("/api/v1/system/plugins") for _ in range(3)]
+                assert [a.status_code for a in answers] == [200, 200, 429]
+                assert answers[2].headers["content-type"] == "application/problem+json"
+                assert int(answers[2].headers["retry-after"]) >= 1
+                breaker = running.app.state.redis_breaker
+                assert breaker.up is False and breaker.failures == 1, "later requests did not wait for Redis"
+                assert caplog.text.count("Redis unavailable") == 1, "the outage is logged once, not per request"
+                ready = (await get("/health/ready")).json()
+                assert ready["status"] == "degraded" and ready["checks"]["redis"]["status"] == "degraded"
+
+                await proxy.restore()
+                assert (await get("/health/ready")).json()["checks"]["redis"]["status"] == "ok"
+                assert breaker.up is True
+                assert (await get("/api/v1/system/plugins")).status_code == 429  # the shared bucket is still empty
+                assert float(await direct.hget(bucket, "at")) > before, "the limiter uses Redis again"
+        finally:
+            await direct.aclose()

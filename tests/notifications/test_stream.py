@@ -10,14 +10,16 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
 
 from modular_server.testing import RunningApp
+from modular_server.testing.proxy import TcpProxy
 
-from .conftest import AppFactory, publish
+from .conftest import AppFactory, publish, runtime_of
 
 
 @asynccontextmanager
@@ -108,16 +110,19 @@ async def test_stream_delivers_new_notifications_and_replays_missed_ones(notific
 async def test_redis_fans_out_to_every_instance(
     notifications_app: AppFactory, make_app: AppFactory, redis_url: str, redis_prefix: str, tmp_path: Any
 ) -> None:
-    shared = {"redis_url": redis_url, "redis_prefix": redis_prefix}
-    other_db = f"sqlite+aiosqlite:///{tmp_path / 'other.db'}"
+    # instances of one deployment share the database (notification ids are unique) and Redis
+    shared = {
+        "redis_url": redis_url,
+        "redis_prefix": redis_prefix,
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}",
+    }
     async with (
         make_app(only=["notifications"], notifications={"daily_check_enabled": False}, **shared) as first,
-        make_app(
-            only=["notifications"], notifications={"daily_check_enabled": False}, database_url=other_db, **shared
-        ) as second,
+        make_app(only=["notifications"], notifications={"daily_check_enabled": False}, **shared) as second,
         served(first.app) as first_url,
         served(second.app) as second_url,
-        open_stream(first_url, first) as on_first,
+        # the second app replaced the test keys in the shared database: its keys serve both
+        open_stream(first_url, second) as on_first,
         open_stream(second_url, second) as on_second,
     ):
         await publish(first, "charge.gesperrt", {"charge_id": 7, "nummer": "L-7"})
@@ -133,3 +138,52 @@ async def test_redis_fans_out_to_every_instance(
         await publish(first, "charge.gesperrt", {"charge_id": 9, "nummer": "L-9"})
         assert (await on_first.next_notification())["payload"]["charge_id"] == 9  # not a second copy of 8
         assert (await on_second.next_notification())["payload"]["charge_id"] == 9
+
+
+async def test_redis_outage_keeps_streams_serving_and_catches_up(
+    make_app: AppFactory, redis_url: str, redis_prefix: str, tmp_path: Any
+) -> None:
+    target = urlsplit(redis_url)
+    proxy = await TcpProxy(target.hostname or "127.0.0.1", target.port or 6379).start()
+    shared = {
+        "redis_url": f"redis://127.0.0.1:{proxy.port}{target.path}",
+        "redis_prefix": redis_prefix,
+        "redis_retry_seconds": 0.2,
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}",
+    }
+    quiet = {"daily_check_enabled": False}
+    try:
+        async with (
+            make_app(only=["notifications"], notifications=quiet, **shared) as first,
+            make_app(only=["notifications"], notifications=quiet, **shared) as second,
+            served(first.app) as first_url,
+            served(second.app) as second_url,
+            open_stream(first_url, second) as on_first,
+            open_stream(second_url, second) as on_second,
+        ):
+            await proxy.cut()
+            # each worker's own streams still get what it stores, at once; no request fails
+            await publish(first, "charge.gesperrt", {"charge_id": 1, "nummer": "L-1"})
+            assert (await on_first.next_notification())["payload"]["charge_id"] == 1
+            await publish(second, "charge.gesperrt", {"charge_id": 2, "nummer": "L-2"})
+            assert (await on_second.next_notification())["payload"]["charge_id"] == 2
+            listed = await second.client.get("/api/v1/notifications")
+            assert listed.status_code == 200 and len(listed.json()["items"]) == 2
+            ready = (await first.client.get("/health/ready")).json()
+            assert ready["status"] == "degraded" and ready["checks"]["redis"]["status"] == "degraded"
+            assert ready["checks"]["notifications.fanout"]["status"] == "degraded"
+
+            await proxy.restore()
+            # what the other worker stored during the outage arrives late, not never, and once
+            assert (await on_first.next_notification())["payload"]["charge_id"] == 2
+            assert (await on_second.next_notification())["payload"]["charge_id"] == 1
+            await publish(first, "charge.gesperrt", {"charge_id": 3, "nummer": "L-3"})
+            assert (await on_first.next_notification())["payload"]["charge_id"] == 3
+            assert (await on_second.next_notification())["payload"]["charge_id"] == 3
+            for running in (first, second):
+                ready = (await running.client.get("/health/ready")).json()
+                assert ready["status"] == "ok", ready
+                # the resubscribed listener replayed both outage notifications from the database
+                assert runtime_of(running).fanout.caught_up == 2
+    finally:
+        await proxy.cut()

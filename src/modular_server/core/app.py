@@ -22,6 +22,7 @@ from modular_server.core.migrator import Migrator
 from modular_server.core.pagination import Cursors
 from modular_server.core.plugins import PluginHost
 from modular_server.core.ratelimit import RateLimiter
+from modular_server.core.redis_breaker import RedisBreaker
 from modular_server.core.security import ApiKeyAuthentication, KeyStore
 from modular_server.core.sources import PluginSource, discover_entry_points
 from modular_server.hooks.policy import scope_of
@@ -98,9 +99,17 @@ def create_app(
     app.state.route_owner = route_owner
 
     app.state.redis = _redis_client(settings)
+    # one view of the shared pool's health: a failure seen by one user spares the others a timeout
+    app.state.redis_breaker = RedisBreaker(
+        "redis", settings.redis_retry_seconds, log, "rate limits and notification streams fall back to this process"
+    )
     app.state.rate_limiter = (
         RateLimiter(
-            settings.rate_limit_per_minute, settings.rate_limit_burst, app.state.redis, f"{settings.redis_prefix}rl:"
+            settings.rate_limit_per_minute,
+            settings.rate_limit_burst,
+            app.state.redis,
+            f"{settings.redis_prefix}rl:",
+            app.state.redis_breaker,
         )
         if settings.rate_limit_per_minute
         else None

@@ -38,12 +38,27 @@ async def database_check(request: Request) -> HealthResult:
     return await _run_check(ping)
 
 
+async def redis_check(request: Request) -> HealthResult:
+    """Redis is an accelerator: unreachable makes the instance ``degraded``, never unready."""
+    breaker = request.app.state.redis_breaker
+    try:
+        await asyncio.wait_for(request.app.state.redis.ping(), CHECK_TIMEOUT_SECONDS)
+    except Exception as exc:
+        breaker.failed("ping", exc)
+        return HealthResult("degraded", f"unreachable, in-process fallbacks in use ({breaker.last_error})")
+    breaker.succeeded()
+    return HealthResult("ok")
+
+
 @router.get("/ready", summary="Database reachable, plugins and their checks")
 async def ready(request: Request) -> JSONResponse:
     host = request.app.state.host
     checks: dict[str, dict[str, str]] = {}
     result = await database_check(request)
     checks["database"] = {"status": result.status, "detail": result.detail}
+    if request.app.state.redis is not None:
+        result = await redis_check(request)
+        checks["redis"] = {"status": result.status, "detail": result.detail}
     for plugin, named in host.collect("health_checks", app=request.app):
         for name, check in dict(named).items():
             outcome = await _run_check(check)

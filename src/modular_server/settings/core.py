@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     redis_url: str = ""
     redis_prefix: str = Field(default="ms:", description="prefix of every Redis key and channel of this deployment")
     redis_timeout_seconds: float = Field(default=0.05, gt=0, description="per Redis call; Redis is an accelerator")
+    redis_retry_seconds: float = Field(
+        default=2.0, gt=0, description="after a Redis failure, in-process fallbacks are used this long before a retry"
+    )
     auto_migrate: bool | None = None
     data_dir: Path = Path("modular-server-data")
 

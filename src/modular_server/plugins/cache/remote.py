@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from modular_server.core.redis_breaker import RedisBreaker
 from modular_server.plugins.cache.settings import CacheSettings
 from modular_server.plugins.cache.tags import ALL
 
@@ -89,41 +90,21 @@ class RemoteCache:
         self.prefix = prefix
         self.channel = f"{prefix}invalidate"
         self.origin = secrets.token_hex(8)  # this process, so it skips its own broadcasts
-        self._retry_seconds = settings.redis_retry_seconds
         self._generation_seconds = math.ceil(settings.max_ttl_seconds) + GENERATION_MARGIN_SECONDS
         self._lock_ms = settings.lock_ms
         self._ack_timeout = settings.ack_timeout_ms / 1000
         self._sequence = 0
         self.ack_timeouts = 0
-        self.up = True
-        self._retry_at = 0.0
-        self.failures = 0
-        self.last_error = ""
+        self.breaker = RedisBreaker("cache", settings.redis_retry_seconds, log, "serving from L1 only")
         #: tags whose invalidation has not reached Redis yet
         self.owed: set[str] = set()
 
     # --- state -----------------------------------------------------------------------------
 
-    def reachable(self) -> bool:
-        return self.up or time.monotonic() >= self._retry_at
-
     @property
     def readable(self) -> bool:
         """L2 may be read: Redis answers (or may again) and owes no invalidation."""
-        return not self.owed and self.reachable()
-
-    def _failed(self, what: str, exc: BaseException) -> None:
-        self.failures += 1
-        self.last_error = f"{what}: {type(exc).__name__}: {exc}"
-        self._retry_at = time.monotonic() + self._retry_seconds
-        if self.up:
-            self.up = False
-            log.warning("cache: Redis unavailable (%s); serving from L1 only", self.last_error)
-
-    def _succeeded(self) -> None:
-        if not self.up:
-            self.up = True
-            log.info("cache: Redis is back")
+        return not self.owed and self.breaker.reachable()
 
     def _owe(self, tags: Iterable[str]) -> None:
         self.owed.update(tags)
@@ -148,9 +129,9 @@ class RemoteCache:
         try:
             values = await self.client.mget([self._entry(key), self._lock(key), *[self._generation(t) for t in tags]])
         except self._errors as exc:
-            self._failed("read", exc)
+            self.breaker.failed("read", exc)
             return None
-        self._succeeded()
+        self.breaker.succeeded()
         generations = [v.decode() if v is not None else "0" for v in values[2:]]
         return Fetched(values[0], values[1] is not None, generations)
 
@@ -160,9 +141,9 @@ class RemoteCache:
         try:
             acquired = await self.client.set(self._lock(key), token, nx=True, px=self._lock_ms)
         except self._errors as exc:
-            self._failed("lock", exc)
+            self.breaker.failed("lock", exc)
             return None
-        self._succeeded()
+        self.breaker.succeeded()
         return token if acquired else None
 
     async def store(
@@ -175,21 +156,21 @@ class RemoteCache:
                 args=[raw, max(1, int(ttl * 1000)), token or "", *generations],
             )
         except self._errors as exc:
-            self._failed("store", exc)
+            self.breaker.failed("store", exc)
             return False
-        self._succeeded()
+        self.breaker.succeeded()
         return bool(stored)
 
     async def release(self, key: str, token: str) -> None:
         try:
             await self._release(keys=[self._lock(key)], args=[token])
         except self._errors as exc:
-            self._failed("release", exc)
+            self.breaker.failed("release", exc)
 
     async def invalidate(self, tags: Iterable[str]) -> bool:
         """New generations for ``tags`` (and any owed) and a broadcast; owed on failure."""
         wanted = set(tags) | self.owed
-        if not self.reachable():
+        if not self.breaker.reachable():
             self._owe(wanted)
             return False
         ordered = sorted(wanted)
@@ -202,11 +183,11 @@ class RemoteCache:
                 args=[self._generation_seconds, self.channel, message],
             )
         except self._errors as exc:
-            self._failed("invalidate", exc)
+            self.breaker.failed("invalidate", exc)
             self._owe(wanted)
             return False
         self.owed.difference_update(wanted)
-        self._succeeded()
+        self.breaker.succeeded()
         await self._await_acks(acks, int(receivers))
         return True
 
@@ -219,7 +200,7 @@ class RemoteCache:
                 if await self.client.llen(acks) >= receivers:
                     return
             except self._errors as exc:
-                self._failed("acknowledgements", exc)
+                self.breaker.failed("acknowledgements", exc)
                 return
             if time.monotonic() >= deadline:
                 self.ack_timeouts += 1
@@ -237,7 +218,7 @@ class RemoteCache:
                 pipe.pexpire(acks, ACK_KEY_MS)
                 await pipe.execute()
         except self._errors as exc:
-            self._failed("acknowledge", exc)
+            self.breaker.failed("acknowledge", exc)
 
     async def probe(self) -> None:
         """Deliver owed invalidations, or just ping: how a degraded process finds Redis again."""
@@ -247,16 +228,14 @@ class RemoteCache:
         try:
             await self.client.ping()
         except self._errors as exc:
-            self._failed("ping", exc)
+            self.breaker.failed("ping", exc)
             return
-        self._succeeded()
+        self.breaker.succeeded()
 
     def figures(self) -> dict[str, Any]:
         return {
             "configured": True,
-            "available": self.up,
-            "failures": self.failures,
-            "last_error": self.last_error,
+            **self.breaker.as_dict(),
             "owed_invalidations": len(self.owed),
             "acknowledgement_timeouts": self.ack_timeouts,
         }

@@ -118,7 +118,7 @@ class CacheRuntime:
         assert self.remote is not None
         while True:
             await asyncio.sleep(self.settings.redis_retry_seconds)
-            if self.remote.owed or not self.remote.up:
+            if self.remote.owed or not self.remote.breaker.up:
                 await self.remote.probe()
 
     # --- lookup ----------------------------------------------------------------------------
@@ -393,8 +393,8 @@ class CacheRuntime:
         if self.remote is None:
             return HealthResult("ok", "L1 only (no redis_url)")
         problems = []
-        if not self.remote.up:
-            problems.append(f"Redis unreachable ({self.remote.last_error})")
+        if not self.remote.breaker.up:
+            problems.append(f"Redis unreachable ({self.remote.breaker.last_error})")
         if self.remote.owed:
             problems.append(f"{len(self.remote.owed)} invalidations not yet delivered to Redis")
         if self.subscriber is None or not self.subscriber.subscribed.is_set():

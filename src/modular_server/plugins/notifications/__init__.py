@@ -93,7 +93,13 @@ def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult
             return HealthResult("degraded", f"{runtime.dropped} events dropped because the queue was full")
         return HealthResult("ok", f"{runtime.events.qsize()} events queued")
 
-    return {"queue": queue}
+    async def fanout() -> HealthResult:
+        runtime = app.state.host.data.get(NAME)
+        if runtime is None:
+            return HealthResult("fail", "not started")
+        return runtime.fanout.health()
+
+    return {"queue": queue, "fanout": fanout}
 
 
 def _configure_check(parser: ArgumentParser) -> None:

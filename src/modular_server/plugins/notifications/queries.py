@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.core.errors import NotFound
@@ -34,6 +34,10 @@ async def notifications_after(session: AsyncSession, last_id: int, limit: int) -
     """What a reconnecting stream missed, oldest first."""
     stmt = select(Notification).where(Notification.id > last_id).order_by(Notification.id).limit(limit)
     return (await session.scalars(stmt)).all()
+
+
+async def latest_notification_id(session: AsyncSession) -> int:
+    return (await session.scalar(select(func.max(Notification.id)))) or 0
 
 
 async def get_notification(session: AsyncSession, notification_id: int) -> Notification:

@@ -14,7 +14,7 @@ from modular_server.core.database import ReadSession
 from modular_server.core.pagination import Page, Pagination
 from modular_server.hooks import requires_scope
 from modular_server.plugins.notifications import queries, service
-from modular_server.plugins.notifications.fanout import frame
+from modular_server.plugins.notifications.fanout import SentIds, frame_id
 from modular_server.plugins.notifications.runtime import NotificationsRuntime
 from modular_server.plugins.notifications.schemas import (
     CheckIn,
@@ -70,16 +70,12 @@ async def stream(
     async def events() -> AsyncIterator[bytes]:
         async with runtime.subscription() as queue:
             # subscribed before the replay query: nothing stored meanwhile is lost
-            seen = last_event_id or 0
+            sent = SentIds(floor=last_event_id or 0)
             yield b"retry: 3000\n: connected\n\n"
             if last_event_id is not None and replay_limit:
-                async with request.app.state.db.session() as session:
-                    missed = await queries.notifications_after(session, last_event_id, replay_limit)
-                for notification in missed:
-                    yield frame(
-                        notification.id, NotificationOut.model_validate(notification).model_dump_json().encode()
-                    )
-                    seen = notification.id
+                for message in await runtime.frames_after(last_event_id):
+                    if sent.first_time(frame_id(message)):
+                        yield message
             while True:
                 try:
                     message = await asyncio.wait_for(queue.get(), keepalive)
@@ -88,17 +84,12 @@ async def stream(
                     continue
                 if message is None:  # the server shuts down
                     return
-                if _frame_id(message) > seen:
+                if sent.first_time(frame_id(message)):
                     yield message
 
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"cache-control": "no-cache", "x-accel-buffering": "no"}
     )
-
-
-def _frame_id(message: bytes) -> int:
-    head = message.split(b"\n", 1)[0]
-    return int(head[4:]) if head.startswith(b"id: ") else 0
 
 
 @router.post("/check", summary="Run the daily check now (expiring batches, low stock); idempotent")

@@ -12,7 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from modular_server.hooks import DomainEvent
-from modular_server.plugins.notifications import daily, service
+from modular_server.plugins.notifications import daily, queries, service
 from modular_server.plugins.notifications.fanout import Fanout, frame
 from modular_server.plugins.notifications.schemas import CheckOut, NotificationOut
 from modular_server.plugins.notifications.webhooks import DeliveryWorker
@@ -33,7 +33,9 @@ class NotificationsRuntime:
         self.db = app.state.db
         self.events: asyncio.Queue[DomainEvent] = asyncio.Queue(settings.queue_size)
         self.dropped = 0
-        self.fanout = Fanout(app.state.settings, app.state.redis)
+        self.fanout = Fanout(
+            app.state.settings, app.state.redis, app.state.redis_breaker, self.frames_after, self.latest_id
+        )
         self.webhooks = DeliveryWorker(self.db, settings)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -126,6 +128,17 @@ class NotificationsRuntime:
         return result
 
     # --- streams ---------------------------------------------------------------------------
+
+    async def frames_after(self, notification_id: int) -> list[bytes]:
+        """Stream frames of what was stored after ``notification_id``, oldest first (at most
+        ``stream_replay_limit``): a reconnecting client's replay, a resubscribed worker's catch-up."""
+        async with self.db.session() as session:
+            missed = await queries.notifications_after(session, notification_id, self.settings.stream_replay_limit)
+            return [frame(n.id, NotificationOut.model_validate(n).model_dump_json().encode()) for n in missed]
+
+    async def latest_id(self) -> int:
+        async with self.db.session() as session:
+            return await queries.latest_notification_id(session)
 
     @contextlib.asynccontextmanager
     async def subscription(self) -> AsyncIterator[asyncio.Queue[bytes | None]]:
