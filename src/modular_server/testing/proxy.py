@@ -1,5 +1,6 @@
 """A small TCP proxy for fault tests: put it between the app and PostgreSQL or Redis, then
-cut it (open connections are dropped, new ones refused) and restore it."""
+cut it (open connections are dropped, new ones refused) and restore it, or make it slow
+(every chunk is held back ``delay`` seconds in each direction)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ class TcpProxy:
         self.target_host = target_host
         self.target_port = target_port
         self.port = 0
+        #: seconds each chunk waits before it is forwarded (a slow network or server)
+        self.delay = 0.0
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
@@ -59,6 +62,8 @@ class TcpProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                if self.delay:
+                    await asyncio.sleep(self.delay)
                 writer.write(data)
                 await writer.drain()
         except (OSError, asyncio.CancelledError):
