@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.core.database import Base
 from modular_server.plugins.anomaly.runtime import AnomalyRuntime
+from modular_server.plugins.lager.models import Lagerbewegung
 from modular_server.testing import RunningApp
 
 AppFactory = Callable[..., AbstractAsyncContextManager[RunningApp]]
@@ -63,6 +65,25 @@ async def warehouse(running: RunningApp, kategorien: list[str]) -> tuple[list[in
     [lager] = await insert_rows(running, "lager", [{"code": "L1", "name": "Haupt", "aktiv": True}])
     [ort] = await insert_rows(running, "lagerort", [{"lager_id": lager, "code": "A", "name": "A", "gesperrt": False}])
     return artikel_ids, ort
+
+
+async def book(running: RunningApp, artikel_id: int, ort: int, menge: str, at: datetime) -> int:
+    """One movement through the ORM (reported to observers with its primary key)."""
+
+    async def work(session: AsyncSession) -> int:
+        movement = Lagerbewegung(
+            typ="ausgang",
+            artikel_id=artikel_id,
+            von_lagerort_id=ort,
+            menge=Decimal(menge),
+            created_at=at,
+            created_by="t",
+        )
+        session.add(movement)
+        await session.flush()
+        return movement.id
+
+    return await running.app.state.db.transaction(work)
 
 
 @pytest.fixture
