@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import redis.asyncio as redis
 
-from modular_server.testing import RunningApp
+from modular_server.testing import RunningApp, eventually
 from modular_server.testing.proxy import TcpProxy
 from tests.cache.conftest import KioskApp, calls, two_processes
 
 pytestmark = pytest.mark.parametrize("level", ["redis"], indirect=True)
 K = "/api/v1/kiosk"
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 5.0) -> None:
-    """Background work (an L2 store, a resubscription) finishes soon; wait for it, bounded."""
-    for _ in range(int(seconds / 0.02)):
-        if await check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"not within {seconds}s: {what}")
 
 
 async def stats(running: RunningApp) -> dict[str, Any]:

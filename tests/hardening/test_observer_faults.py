@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from modular_server.testing import RunningApp
+from modular_server.testing import RunningApp, eventually
 from tests.fakes import misbehaving
 
 EINHEIT = {"code": "stk", "name": "Stück", "kategorie": "stueck", "faktor": "1"}
@@ -14,11 +14,11 @@ EINHEIT = {"code": "stk", "name": "Stück", "kategorie": "stueck", "faktor": "1"
 async def degraded(running: RunningApp, name: str) -> str:
     """The plugin's reason once it is degraded (its timed-out observers fail in the background)."""
     record = running.app.state.host.records[name]
-    for _ in range(500):
-        if record.state.value == "degraded":
-            return record.reason
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{name} is still {record.state.value}")
+
+    async def reason() -> str:
+        return record.reason if record.state.value == "degraded" else ""
+
+    return await eventually(reason, f"{name} degraded")
 
 
 async def test_hanging_observers_never_hold_a_read(make_app):

@@ -3,12 +3,11 @@ readiness says ``degraded`` (never 503), and everything recovers by itself."""
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import urlsplit
 
 import pytest
 
-from modular_server.testing import BOTH, RunningApp
+from modular_server.testing import BOTH, RunningApp, eventually
 from modular_server.testing.proxy import TcpProxy
 
 pytestmark = pytest.mark.parametrize("backend", BOTH, indirect=True)
@@ -21,12 +20,11 @@ async def ready(running: RunningApp) -> dict:
 
 
 async def eventually_ok(running: RunningApp) -> dict:
-    for _ in range(250):
+    async def healthy() -> dict | None:
         report = await ready(running)
-        if report["status"] == "ok":
-            return report
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"still not ok: {report}")
+        return report if report["status"] == "ok" else None
+
+    return await eventually(healthy, "every check ok again")
 
 
 @pytest.mark.parametrize("fault", ["slow", "cut"])

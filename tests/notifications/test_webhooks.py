@@ -3,7 +3,6 @@ with their status; a hanging target never blocks the server; pending deliveries 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -12,21 +11,13 @@ from typing import Any
 
 import pytest
 
-from modular_server.testing import BOTH, RunningApp
+from modular_server.testing import BOTH, RunningApp, eventually
 
 from .conftest import AppFactory, publish
 from .receiver import HANG, Receiver
 
 SECRET = "s3cret-s3cret-s3cret"
 BLOCKED = {"charge_id": 9, "nummer": "L-9", "grund": "Verdacht"}
-
-
-async def eventually(check: Callable[[], Awaitable[Any]]) -> Any:
-    """Poll ``check`` until it returns something truthy (background workers are asynchronous)."""
-    async with asyncio.timeout(10):
-        while not (found := await check()):  # noqa: ASYNC110 - the state lives in the database
-            await asyncio.sleep(0.02)
-    return found
 
 
 async def register(running: RunningApp, url: str, event_types: list[str], secret: str = SECRET) -> int:

@@ -8,5 +8,6 @@ from modular_server.testing.harness import (
     sources_with,
 )
 from modular_server.testing.pytest_plugin import BOTH
+from modular_server.testing.waiting import eventually
 
-__all__ = ["BOTH", "RunningApp", "StatementCounter", "count_statements", "running_app", "sources_with"]
+__all__ = ["BOTH", "RunningApp", "StatementCounter", "count_statements", "eventually", "running_app", "sources_with"]

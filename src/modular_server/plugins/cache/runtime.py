@@ -83,6 +83,10 @@ class CacheRuntime:
         self.invalidated_entries = 0
         self.remote_stores = 0
         self.stale_discarded = 0
+        #: lookups that waited for another process computing the same key (its Redis lock), and
+        #: those of them that gave up after lock_ms and computed too
+        self.waited_for_other_process = 0
+        self.gave_up_waiting = 0
 
     # --- life ------------------------------------------------------------------------------
 
@@ -102,6 +106,7 @@ class CacheRuntime:
         )
         self._tasks.append(asyncio.get_running_loop().create_task(self.subscriber.run()))
         self._tasks.append(asyncio.get_running_loop().create_task(self._keep_trying()))
+        await self.remote.probe()  # opens a pooled connection now, not within the first lookup's timeout
         with contextlib.suppress(TimeoutError):  # Redis may be down at startup: L1 until it is back
             await asyncio.wait_for(self.subscriber.subscribed.wait(), SUBSCRIBE_WAIT_SECONDS)
 
@@ -205,6 +210,7 @@ class CacheRuntime:
             flight.generations = fetched.generations
             return None
         deadline = time.monotonic() + self._wait_seconds
+        waited = False
         while True:
             entry = self._valid(fetched)
             if entry is not None:
@@ -217,8 +223,12 @@ class CacheRuntime:
                     flight.lock_token = token
                     return None
             if time.monotonic() >= deadline:
+                self.gave_up_waiting += 1
                 return None  # the process computing it is too slow: compute here too
             # another process computes this key: wait for its result instead of computing again
+            if not waited:
+                waited = True
+                self.waited_for_other_process += 1
             await asyncio.sleep(self.settings.lock_poll_ms / 1000)
             fetched = await remote.fetch(flight.key, flight.tags)
             if fetched is None:
@@ -387,6 +397,8 @@ class CacheRuntime:
         figures["stores"] = self.remote_stores
         figures["subscribed"] = self.subscriber is not None and self.subscriber.subscribed.is_set()
         figures["messages_received"] = self.subscriber.received if self.subscriber is not None else 0
+        figures["waited_for_other_process"] = self.waited_for_other_process
+        figures["gave_up_waiting"] = self.gave_up_waiting
         return figures
 
     def health(self) -> HealthResult:

@@ -24,8 +24,8 @@ class CacheSettings(BaseModel):
     key_prefix: str | None = Field(
         default=None, description="Redis key prefix; default: the core's redis_prefix + 'cache:'"
     )
-    redis_timeout_ms: float = Field(default=5, gt=0, description="per Redis call; a slower answer counts as a failure")
-    redis_connect_timeout_ms: float = Field(default=50, gt=0)
+    redis_timeout_ms: float = Field(default=20, gt=0, description="per Redis call; a slower answer counts as a failure")
+    redis_connect_timeout_ms: float = Field(default=250, gt=0)
     redis_retry_seconds: float = Field(default=1.0, gt=0, description="after a Redis failure, L1 only for this long")
     ack_timeout_ms: float = Field(
         default=50, ge=0, description="how long a write waits for every process to confirm its L1 eviction"
