@@ -357,6 +357,13 @@ async def test_outgoing_movement_below_mindestbestand_publishes_an_event(make_ap
         }
         await w.post("/api/v1/bewegungen", moved)  # the total stays as it was: no new warning
         assert len([e for e in spy.seen(running.app)["events"] if e.type == BESTAND_UNTER_MINDESTBESTAND]) == 1
+        # only the crossing is an event: staying below is the daily check's to report
+        assert (await w.ausgang("1")).status_code == 201
+        assert len([e for e in spy.seen(running.app)["events"] if e.type == BESTAND_UNTER_MINDESTBESTAND]) == 1
+        await w.eingang("10")  # 13 again: above the minimum
+        assert (await w.ausgang("9")).status_code == 201  # 4: below again, a new crossing
+        warnings = [e for e in spy.seen(running.app)["events"] if e.type == BESTAND_UNTER_MINDESTBESTAND]
+        assert [e.payload["bestand"] for e in warnings] == ["4.000", "4.000"]
 
 
 @pytest.mark.parametrize("backend", BOTH, indirect=True)

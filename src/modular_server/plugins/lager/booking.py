@@ -292,7 +292,10 @@ async def apply(session: AsyncSession, planned: Sequence[Planned], principal: st
     await session.flush()  # the balances: one batched UPDATE
     booked = await _insert_ledger(session, movements)
     # only movements that lower the total stock: an umbuchung leaves it as it was
-    lowered = {m.artikel_id for m in booked if m.von_lagerort_id is not None and m.nach_lagerort_id is None}
+    lowered: dict[int, Decimal] = defaultdict(Decimal)
+    for m in booked:
+        if m.von_lagerort_id is not None and m.nach_lagerort_id is None:
+            lowered[m.artikel_id] += m.menge
     await _warn_below_minimum(session, lowered)
     return booked
 
@@ -336,18 +339,21 @@ def _match_key(values: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(Decimal(v).normalize() if isinstance(v, Decimal) else v for v in values)
 
 
-async def _warn_below_minimum(session: AsyncSession, artikel_ids: set[int]) -> None:
-    """Publish an event for every artikel an outgoing movement left below its mindestbestand."""
-    if not artikel_ids:
+async def _warn_below_minimum(session: AsyncSession, lowered: dict[int, Decimal]) -> None:
+    """Publish an event for every artikel whose total stock this booking took below its
+    mindestbestand (``lowered``: by how much, per artikel). Only the crossing is an event: an
+    artikel that stays below is reported once a day by the notifications' daily check."""
+    if not lowered:
         return
     rows = await session.execute(
         select(Artikel.id, Artikel.nummer, Artikel.mindestbestand, func.coalesce(func.sum(Bestand.menge), 0))
         .outerjoin(Bestand, Bestand.artikel_id == Artikel.id)
-        .where(Artikel.id.in_(artikel_ids), Artikel.mindestbestand > 0)
+        .where(Artikel.id.in_(lowered), Artikel.mindestbestand > 0)
         .group_by(Artikel.id, Artikel.nummer, Artikel.mindestbestand)
     )
     for artikel_id, nummer, mindestbestand, bestand in rows:
-        if Decimal(bestand) < mindestbestand:
+        after = Decimal(bestand)
+        if after < mindestbestand <= after + lowered[artikel_id]:
             publish_event(
                 session,
                 DomainEvent(
