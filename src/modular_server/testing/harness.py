@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,20 +65,30 @@ class StatementCounter:
     statements: list[str] = field(default_factory=list)
 
 
+#: the counter of the ``count_statements`` block the current task (or what it started) runs in
+_counting: ContextVar[StatementCounter | None] = ContextVar("counting_statements", default=None)
+
+
 @contextmanager
 def count_statements(app: FastAPI) -> Iterator[StatementCounter]:
+    """Count the statements of what runs inside the block: requests and the tasks they start.
+    Workers started before the block (webhook deliveries, scoring) run in contexts of their
+    own and are not counted - their polling would make counts depend on timing."""
     counter = StatementCounter()
     engine = app.state.db.engine.sync_engine
 
     def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        counter.count += 1
-        counter.statements.append(statement)
+        if _counting.get() is counter:
+            counter.count += 1
+            counter.statements.append(statement)
 
+    token = _counting.set(counter)
     event.listen(engine, "before_cursor_execute", seen)
     try:
         yield counter
     finally:
         event.remove(engine, "before_cursor_execute", seen)
+        _counting.reset(token)
 
 
 @dataclass
