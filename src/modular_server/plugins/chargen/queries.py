@@ -53,6 +53,18 @@ def _with_artikel() -> Select[tuple[Charge]]:
     return select(Charge).join(Charge.artikel).options(contains_eager(Charge.artikel))
 
 
+#: the artikel columns a list row carries (``ArtikelKurz``), labelled ``artikel__<name>``
+#: (``artikel_id`` is already a column of charge)
+LIST_ARTIKEL_COLUMNS = ("id", "nummer", "name", "kategorie", "einheit_id", "chargenpflicht", "aktiv")
+
+
+def _list_rows() -> Select[Any]:
+    """Plain rows for list pages: no identity map, no unused artikel columns (a long
+    ``beschreibung``, timestamps) - building ORM objects cost as much as the rest of a page."""
+    artikel = [getattr(Artikel, name).label(f"artikel__{name}") for name in LIST_ARTIKEL_COLUMNS]
+    return select(*Charge.__table__.columns, *artikel).join(Artikel, Artikel.id == Charge.artikel_id)
+
+
 async def chargen_page(
     session: AsyncSession,
     page: PageRequest,
@@ -60,8 +72,8 @@ async def chargen_page(
     artikel_id: int | None = None,
     status: str | None = None,
     nummer: str | None = None,
-) -> tuple[list[Charge], str | None]:
-    stmt = _with_artikel().order_by(Charge.id)
+) -> tuple[list[Row[Any]], str | None]:
+    stmt = _list_rows().order_by(Charge.id)
     if artikel_id is not None:
         stmt = stmt.where(Charge.artikel_id == artikel_id)
     if status is not None:
@@ -71,12 +83,12 @@ async def chargen_page(
     after = page.after(CHARGEN_CURSOR)
     if after is not None:
         stmt = stmt.where(Charge.id > after[0])
-    rows = (await session.scalars(stmt.limit(page.limit + 1))).all()
+    rows = (await session.execute(stmt.limit(page.limit + 1))).all()
     return page.page(CHARGEN_CURSOR, rows, lambda c: (c.id,))
 
 
-def _expiring(von: date | None, bis: date, status: str | None, bestand: Table | None) -> Select[tuple[Charge]]:
-    stmt = _with_artikel().where(Charge.mhd.is_not(None), Charge.mhd <= bis)
+def _expiring(stmt: Select[Any], von: date | None, bis: date, status: str | None, bestand: Table | None) -> Select[Any]:
+    stmt = stmt.where(Charge.mhd.is_not(None), Charge.mhd <= bis)
     if von is not None:
         stmt = stmt.where(Charge.mhd >= von)
     if status is not None:
@@ -94,16 +106,16 @@ async def ablaufend_page(
     bis: date,
     status: str | None = None,
     mit_bestand_in: Table | None = None,
-) -> tuple[list[Charge], str | None]:
+) -> tuple[list[Row[Any]], str | None]:
     """Batches with ``von <= mhd <= bis`` (``von`` None: expired ones too), soonest first (keyset on mhd, id).
 
     ``mit_bestand_in``: only batches with stock on hand in that ``bestand`` table.
     """
-    stmt = _expiring(von, bis, status, mit_bestand_in)
+    stmt = _expiring(_list_rows(), von, bis, status, mit_bestand_in)
     after = page.after(ABLAUFEND_CURSOR)
     if after is not None:
         stmt = stmt.where(tuple_(Charge.mhd, Charge.id) > tuple_(*after))
-    rows = (await session.scalars(stmt.limit(page.limit + 1))).all()
+    rows = (await session.execute(stmt.limit(page.limit + 1))).all()
     return page.page(ABLAUFEND_CURSOR, rows, lambda c: (c.mhd, c.id))
 
 
@@ -111,7 +123,7 @@ async def expiring_chunk(
     session: AsyncSession, *, von: date, bis: date, bestand: Table | None, after: tuple[date, int] | None, size: int
 ) -> list[Charge]:
     """A chunk of free, stocked (when lager serves) batches expiring in ``[von, bis]``, for the expiry check."""
-    stmt = _expiring(von, bis, "frei", bestand)
+    stmt = _expiring(_with_artikel(), von, bis, "frei", bestand)
     if after is not None:
         stmt = stmt.where(tuple_(Charge.mhd, Charge.id) > tuple_(*after))
     return list((await session.scalars(stmt.limit(size))).all())

@@ -7,9 +7,10 @@ Stock and reservation fields are filled while the lager / reservierungen plugins
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.core.database import ReadSession
@@ -18,7 +19,6 @@ from modular_server.core.pagination import Page, Pagination
 from modular_server.hooks import cached, requires_scope
 from modular_server.plugins.artikel.queries import get_artikel
 from modular_server.plugins.chargen import ablauf, queries, service, views
-from modular_server.plugins.chargen.models import Charge
 from modular_server.plugins.chargen.schemas import (
     AblaufMeldung,
     ChargeDetail,
@@ -41,10 +41,12 @@ DETAIL_TABLES = ("charge", "artikel", "bestand", "lagerort", "lager_chargen_rese
 Stichtag = Annotated[date | None, Query(description="compare MHDs with this day instead of today (UTC)")]
 
 
-async def _page_out(request: Request, session: AsyncSession, rows: list[Charge], cursor: str | None) -> Page[ChargeOut]:
+async def _page_out(
+    request: Request, session: AsyncSession, rows: list[Row[Any]], cursor: str | None
+) -> Page[ChargeOut]:
     bestand = queries.foreign_table(request.app.state.host, "lager", "bestand")
     summen = None if bestand is None else await queries.bestand_summen(session, bestand, [c.id for c in rows])
-    return Page(items=[views.charge_out(c, summen) for c in rows], next_cursor=cursor)
+    return views.charge_rows_page(rows, summen, cursor)
 
 
 @router.get("/chargen", summary="Chargen with their artikel and stock totals (keyset on id)")
