@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, contains_eager
 
 from modular_server.core.errors import NotFound
 from modular_server.core.pagination import PageRequest
+from modular_server.core.rows import labelled
 from modular_server.plugins.artikel.models import Artikel, Einheit
 
 ARTIKEL_CURSOR = "artikel"
@@ -19,6 +20,16 @@ EINHEIT_CURSOR = "einheiten"
 
 def _with_einheit() -> Select[tuple[Artikel]]:
     return select(Artikel).join(Artikel.einheit).options(contains_eager(Artikel.einheit))
+
+
+#: the einheit columns a list row carries (``EinheitOut``)
+LIST_EINHEIT_COLUMNS = ("id", "code", "name", "kategorie", "faktor")
+
+
+def _list_rows() -> Select[Any]:
+    """Plain rows for list pages (see :mod:`modular_server.core.rows`)."""
+    einheit = labelled(Einheit, "einheit", LIST_EINHEIT_COLUMNS)
+    return select(*Artikel.__table__.columns, *einheit).join(Einheit, Einheit.id == Artikel.einheit_id)
 
 
 def _glob_literal(text: str) -> str:
@@ -46,9 +57,9 @@ async def artikel_page(
     name: str | None = None,
     nummer: str | None = None,
     aktiv: bool | None = None,
-) -> tuple[list[Artikel], str | None]:
+) -> tuple[list[Row[Any]], str | None]:
     """A page of artikel (keyset on id). With ``ids`` it is a bulk lookup: every match in one page."""
-    stmt = _with_einheit().order_by(Artikel.id)
+    stmt = _list_rows().order_by(Artikel.id)
     if ids is not None:
         stmt = stmt.where(Artikel.id.in_(ids))
     if kategorie is not None:
@@ -60,11 +71,11 @@ async def artikel_page(
     if aktiv is not None:
         stmt = stmt.where(Artikel.aktiv.is_(aktiv))
     if ids is not None:
-        return list((await session.scalars(stmt)).all()), None
+        return list((await session.execute(stmt)).all()), None
     after = page.after(ARTIKEL_CURSOR)
     if after is not None:
         stmt = stmt.where(Artikel.id > after[0])
-    rows = (await session.scalars(stmt.limit(page.limit + 1))).all()
+    rows = (await session.execute(stmt.limit(page.limit + 1))).all()
     return page.page(ARTIKEL_CURSOR, rows, lambda a: (a.id,))
 
 

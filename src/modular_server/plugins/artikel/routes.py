@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modular_server.core.database import ReadSession
 from modular_server.core.errors import Unprocessable
 from modular_server.core.pagination import MAX_LIMIT, Page, Pagination
+from modular_server.core.rows import nested
 from modular_server.hooks import cached
 from modular_server.plugins.artikel import queries, service
 from modular_server.plugins.artikel.schemas import (
@@ -25,6 +26,7 @@ from modular_server.plugins.artikel.schemas import (
 router = APIRouter(prefix="/api/v1")
 
 ARTIKEL_TABLES = ("artikel", "einheit")
+ARTIKEL_PAGE = Page[ArtikelOut]
 
 
 def _parse_ids(raw: str | None) -> list[int] | None:
@@ -103,7 +105,8 @@ async def list_artikel(
     rows, cursor = await queries.artikel_page(
         session, page, ids=_parse_ids(ids), kategorie=kategorie, name=name, nummer=nummer, aktiv=aktiv
     )
-    return Page(items=[ArtikelOut.model_validate(r) for r in rows], next_cursor=cursor)
+    items = [nested(row, einheit=queries.LIST_EINHEIT_COLUMNS) for row in rows]
+    return ARTIKEL_PAGE.model_validate({"items": items, "next_cursor": cursor})
 
 
 @router.post("/artikel", status_code=201, tags=["artikel"], summary="Create an Artikel")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import contains_eager
 from modular_server.core.database import Base
 from modular_server.core.errors import NotFound
 from modular_server.core.pagination import PageRequest
+from modular_server.core.rows import labelled
 from modular_server.plugins.artikel.models import Artikel
 from modular_server.plugins.chargen.models import Charge, ChargeHerkunft
 from modular_server.plugins.chargen.schemas import BestandSumme
@@ -53,15 +54,14 @@ def _with_artikel() -> Select[tuple[Charge]]:
     return select(Charge).join(Charge.artikel).options(contains_eager(Charge.artikel))
 
 
-#: the artikel columns a list row carries (``ArtikelKurz``), labelled ``artikel__<name>``
-#: (``artikel_id`` is already a column of charge)
+#: the artikel columns a list row carries (``ArtikelKurz``)
 LIST_ARTIKEL_COLUMNS = ("id", "nummer", "name", "kategorie", "einheit_id", "chargenpflicht", "aktiv")
 
 
 def _list_rows() -> Select[Any]:
-    """Plain rows for list pages: no identity map, no unused artikel columns (a long
-    ``beschreibung``, timestamps) - building ORM objects cost as much as the rest of a page."""
-    artikel = [getattr(Artikel, name).label(f"artikel__{name}") for name in LIST_ARTIKEL_COLUMNS]
+    """Plain rows for list pages (see :mod:`modular_server.core.rows`), without the artikel
+    columns the answer does not show (a long ``beschreibung``, timestamps)."""
+    artikel = labelled(Artikel, "artikel", LIST_ARTIKEL_COLUMNS)
     return select(*Charge.__table__.columns, *artikel).join(Artikel, Artikel.id == Charge.artikel_id)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from modular_server.core.pagination import Page
+from modular_server.core.rows import nested
 from modular_server.plugins.artikel.models import Artikel
 from modular_server.plugins.chargen.models import Charge
 from modular_server.plugins.chargen.queries import LIST_ARTIKEL_COLUMNS, summe
@@ -35,13 +36,10 @@ CHARGE_PAGE = Page[ChargeOut]
 def charge_rows_page(
     rows: Sequence[Row[Any]], summen: Mapping[int, BestandSumme] | None, cursor: str | None
 ) -> Page[ChargeOut]:
-    """A page of list rows (``queries._list_rows``), validated in one call: pydantic checks
-    plain dicts in its compiled core, where one model per row and attribute access cost a
-    third of a page's CPU."""
+    """A page of list rows (``queries._list_rows``), validated in one call."""
     items = []
     for row in rows:
-        values = dict(row._mapping)
-        values["artikel"] = {name: values.pop(f"artikel__{name}") for name in LIST_ARTIKEL_COLUMNS}
+        values = nested(row, artikel=LIST_ARTIKEL_COLUMNS)
         values["bestand"] = None if summen is None else summen.get(row.id) or summe(None, None)
         items.append(values)
     return CHARGE_PAGE.model_validate({"items": items, "next_cursor": cursor})
