@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine: `make run` and `make test`.
-VENV ?= .venv
 PYTHON ?= python3
+# One venv per interpreter: `make test PYTHON=python3.13` never mixes another version's packages.
+VENV ?= .venv$(if $(filter python3,$(PYTHON)),,-$(notdir $(PYTHON)))
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -10,7 +11,7 @@ PYTEST_ARGS ?=
 .PHONY: run test lint bench loadtest install install-test clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	"$$(sh scripts/find-python $(PYTHON))" -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Reinstall only when the package metadata changed.

@@ -27,16 +27,23 @@ class TcpProxy:
         return self
 
     async def cut(self) -> None:
-        """Refuse new connections and drop the open ones."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        """Refuse new connections and drop the open ones.
+
+        The open connections are aborted before the server is awaited: since Python 3.12
+        ``Server.wait_closed()`` waits for every connection the server accepted to end, so
+        awaiting it first would wait forever on a client that keeps its connection open.
+        """
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
         for writer in list(self._writers):
             writer.transport.abort()
+        self._writers.clear()
         for task in list(self._pipes):
             task.cancel()
         await asyncio.gather(*self._pipes, return_exceptions=True)
+        if server is not None:
+            await server.wait_closed()
 
     async def restore(self) -> None:
         await self.start()
@@ -48,12 +55,21 @@ class TcpProxy:
         await self.cut()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # tracked at once, so a cut while the upstream connect is pending drops it too
+        self._writers.add(writer)
+        server = self._server
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(self.target_host, self.target_port)
         except OSError:
+            self._writers.discard(writer)
             writer.transport.abort()
             return
-        self._writers.update((writer, upstream_writer))
+        if self._server is not server or writer not in self._writers:
+            # cut (and maybe restored) while connecting: this connection belongs to the old server
+            upstream_writer.transport.abort()
+            writer.transport.abort()
+            return
+        self._writers.add(upstream_writer)
         for source, sink in ((reader, upstream_writer), (upstream_reader, writer)):
             task = asyncio.get_running_loop().create_task(self._pipe(source, sink))
             self._pipes.add(task)
