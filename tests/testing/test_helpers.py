@@ -104,7 +104,7 @@ async def test_eventually_returns_the_first_truthy_answer_and_names_what_never_h
     async def never() -> bool:
         return False
 
-    with pytest.raises(AssertionError, match="not within 0.1s: the impossible"):
+    with pytest.raises(AssertionError, match=r"not within 0\.1s: the impossible"):
         await eventually(never, "the impossible", seconds=0.1)
 
 
