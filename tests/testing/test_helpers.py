@@ -130,4 +130,3 @@ async def test_count_statements_counts_only_what_runs_inside_the_block(make_app)
         assert alone.count >= 1
         assert counter.count == alone.count
         assert counter.statements == alone.statements
-
