@@ -72,6 +72,10 @@ class Dispatcher:
             return record.state is PluginState.ACTIVE and record.started
         return record.state.serving
 
+    def table(self, kind: HookKind) -> dict[str, list[Impl]]:
+        """The precomputed implementations of every hook of ``kind`` (observer or gate)."""
+        return self._tables[kind]
+
     def has(self, kind: HookKind, hook: str) -> bool:
         return bool(self._tables[kind].get(hook))
 

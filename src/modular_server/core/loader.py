@@ -296,7 +296,13 @@ class PluginLoader:
                         "a table has exactly one owning plugin: reuse it through requires",
                     )
             # configure now, so a broken relationship fails this plugin and not a later one
-            Base.registry.configure()
+            try:
+                Base.registry.configure()
+            except InvalidRequestError as exc:
+                raise PluginSetupError(
+                    f"its models do not configure: {exc}",
+                    "fix the relationship or mapping named above (every related class must be mapped)",
+                ) from exc
         except BaseException:
             dropped = roll_back(Base, before, [m.__name__ for m in modules])
             log.info("plugin %s: models rolled back (modules dropped: %s)", record.name, ", ".join(dropped) or "-")
@@ -308,7 +314,7 @@ class PluginLoader:
     def _model_modules(self, record: PluginRecord) -> list[ModuleType]:
         try:
             if self.dispatcher.implements(record, "register_models"):
-                return list(self.dispatcher.call_one(record, "register_models") or ())
+                return list(self.dispatcher.call_one(record, "register_models", settings=record.settings) or ())
             conventional = _submodule(record.obj, "models")
             return [conventional] if conventional is not None else []
         except InvalidRequestError as exc:
@@ -326,7 +332,7 @@ class PluginLoader:
 
     def _migrations_of(self, record: PluginRecord) -> Path | None:
         if self.dispatcher.implements(record, "migration_locations"):
-            location = self.dispatcher.call_one(record, "migration_locations")
+            location = self.dispatcher.call_one(record, "migration_locations", settings=record.settings)
             return Path(location) if location else None
         folder = _package_folder(record.obj)
         versions = folder / "migrations" / "versions" if folder is not None else None

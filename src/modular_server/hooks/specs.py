@@ -76,20 +76,26 @@ def plugin_settings() -> type[BaseModel] | None:
 
 
 @spec(HookKind.COLLECT)
-def register_models() -> Iterable[ModuleType]:
+def register_models(settings: Any) -> Iterable[ModuleType]:
     """Return the modules that define this plugin's tables (on ``modular_server.core.database.Base``).
 
-    The core records which tables each plugin owns; defining a table another plugin owns
-    fails the plugin with a reason naming both.
+    The core records which tables each plugin owns; defining a table another plugin owns, or
+    models that do not map (a broken relationship), fails the plugin with a reason, and what
+    it mapped is removed again so the others are unaffected. ``settings`` is this plugin's
+    validated settings instance (or None). Without this hook, a plugin package's ``models``
+    module is registered (convention).
     """
 
 
 @spec(HookKind.COLLECT)
-def migration_locations() -> Path | None:
+def migration_locations(settings: Any) -> Path | None:
     """Return this plugin's Alembic ``versions`` folder.
 
     Each plugin has its own revision history (its own version table), applied after the
-    histories of the plugins it requires. Indexes belong in these revisions.
+    histories of the plugins it requires. Indexes belong in these revisions. A revision that
+    raises while the server starts makes this plugin ``setup_failed`` (the core's history
+    failing stops the server). Without this hook, a plugin package's ``migrations/versions``
+    folder is used (convention).
     """
 
 
@@ -97,7 +103,8 @@ def migration_locations() -> Path | None:
 def register_routes(settings: Any) -> Iterable[APIRouter]:
     """Return the routers of this plugin; every route path must start with a declared prefix.
 
-    ``settings`` is this plugin's validated settings instance (or None).
+    ``settings`` is this plugin's validated settings instance (or None). Without this hook, the
+    ``router`` of a plugin package's ``routes`` module is registered (convention).
     """
 
 
@@ -121,7 +128,13 @@ def shutdown(app: FastAPI) -> Awaitable[None] | None:
 
 @spec(HookKind.COLLECT)
 def health_checks(app: FastAPI) -> Mapping[str, Callable[[], Awaitable[HealthResult]]]:
-    """Return named async checks reported by ``/health/ready``."""
+    """Return named async checks reported by ``/health/ready``.
+
+    Called on every readiness probe. Each check answers a :class:`HealthResult` within
+    2 seconds; a check that raises, hangs or answers something else - or this hook raising or
+    returning something other than a mapping - is reported as a failing check named after the
+    plugin, and the other checks are unaffected.
+    """
 
 
 # --- request -------------------------------------------------------------------------------

@@ -116,11 +116,16 @@ class RunningApp:
 def sources_with(
     plugins: Iterable[Any] = (), *, discover: bool = True, only: Iterable[str] | None = None
 ) -> list[PluginSource]:
-    """Plugin sources: the installed ones (optionally only some names) plus test plugins."""
+    """Plugin sources: the installed ones plus test plugins.
+
+    With ``only``, the installed plugins not named stay known to the kernel but are never
+    imported: each is reported ``disabled`` with the reason "not selected" (so a selected
+    plugin that requires one is told it is not enabled, not that it is not installed).
+    """
     found = discover_entry_points() if discover else []
     if only is not None:
         wanted = set(only)
-        found = [s for s in found if s.name in wanted]
+        found = [s if s.name in wanted else s.deselected() for s in found]
     extra = [p if isinstance(p, PluginSource) else PluginSource.from_object(p) for p in plugins]
     return found + extra
 
