@@ -67,5 +67,10 @@ def roll_back(base: Any, before: MappingSnapshot, modules: Iterable[str] = ()) -
     registry._new_mappers = any(not m.configured for m in registry.mappers)
     dropped = sorted(name for name in touched if name in sys.modules and name not in before.modules)
     for name in dropped:
-        del sys.modules[name]
+        module = sys.modules.pop(name)
+        # `from package import models` finds the attribute before sys.modules: drop both
+        parent_name, _, child = name.rpartition(".")
+        parent = sys.modules.get(parent_name)
+        if parent is not None and getattr(parent, child, None) is module:
+            delattr(parent, child)
     return dropped
