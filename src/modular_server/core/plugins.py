@@ -122,7 +122,7 @@ class PluginHost:
                         record,
                         PluginState.SETUP_FAILED,
                         f"startup failed: {type(exc).__name__}: {exc}",
-                        f"fix what {record.name!r}'s startup needs (its traceback is in the log), "
+                        f"fix what the startup of {record.name!r} needs (its traceback is in the log), "
                         f"or disable the plugin (plugins.disabled = [{record.name!r}])",
                     )
                 else:
