@@ -78,3 +78,20 @@ async def test_a_copied_table_leaves_no_class_behind_for_later_apps(settings_fac
     configure_mappers()
     async with running_app(settings_factory(), sources_with([healthy, widgets], discover=False)) as running:
         assert (await running.client.get("/api/v1/widgets")).status_code == 200
+
+
+async def test_models_of_a_plugin_failing_later_in_its_setup_are_removed_too(settings_factory):
+    from modular_server.core.sources import PluginSource
+
+    late = PluginSource.from_module("tests.fakes.late_failure", "late_failure")
+    app = create_app(settings_factory(), sources=sources_with([healthy, late], discover=False))
+    record = app.state.host.records["late_failure"]
+    assert (record.state.value, record.reason) == (
+        "setup_failed",
+        "route '/api/v1/elsewhere' lies outside the declared prefixes ['/api/v1/late']",
+    )
+    assert record.tables == () and "late_thing" not in app.state.host.table_owner
+    assert "late_thing" not in Base.metadata.tables
+    assert _classes_of("tests.fakes.late_failure.models") == []
+    assert {"tests.fakes.late_failure.models", "tests.fakes.late_failure.routes"}.isdisjoint(sys.modules)
+    configure_mappers()

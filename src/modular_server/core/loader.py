@@ -222,22 +222,32 @@ class PluginLoader:
                         f"fix MODULAR_SERVER_{record.name.upper()}__* or the [{record.name}] table",
                     )
                     return
+        from modular_server.core.database import Base
+
         with self.phase(record, "setup"):
+            # whatever fails from here on, what the plugin mapped is removed again
+            before = take_snapshot(Base)
+            modules: list[ModuleType] = []
             try:
-                self._collect_models(record)
+                modules = self._model_modules(record)
+                self._own_tables(record, modules)
                 record.migrations = self._migrations_of(record)
                 routers = self._routers_of(record)
                 self._check_prefixes(record, routers)
                 record.routers = routers
-            except PluginSetupError as exc:
-                self.unregister(record, PluginState.SETUP_FAILED, str(exc), exc.hint)
             except Exception as exc:  # plugin code: report, never crash the server
+                dropped = roll_back(Base, before, [m.__name__ for m in modules], record.source.module)
+                log.info("plugin %s: models rolled back (modules dropped: %s)", record.name, ", ".join(dropped) or "-")
+                record.tables = ()
+                if isinstance(exc, PluginSetupError):
+                    self.unregister(record, PluginState.SETUP_FAILED, str(exc), exc.hint)
+                    return
                 log.exception("plugin %s failed during setup", record.name)
                 self.unregister(
                     record,
                     PluginState.SETUP_FAILED,
                     f"{type(exc).__name__}: {exc}",
-                    f"see the log for the traceback of {record.name!r}'s setup",
+                    f"see the log for the traceback of the setup of {record.name!r}",
                 )
 
     def _register(self, record: PluginRecord) -> bool:
@@ -280,33 +290,26 @@ class PluginLoader:
 
     # --- models, migrations, routes --------------------------------------------------------
 
-    def _collect_models(self, record: PluginRecord) -> None:
+    def _own_tables(self, record: PluginRecord, modules: list[ModuleType]) -> None:
+        """Record the tables of ``modules`` as ``record``'s; configure the mappers now, so a
+        broken relationship fails this plugin and not a later one."""
         from modular_server.core.database import Base
 
-        before = take_snapshot(Base)
-        modules: list[ModuleType] = []
-        try:
-            modules = self._model_modules(record)
-            tables = set(_tables_of(modules, Base.registry.mappers))
-            for table in sorted(tables):
-                owner = self.table_owner.get(table)
-                if owner and owner != record.name:
-                    raise PluginSetupError(
-                        f"table {table!r} is already owned by plugin {owner!r}; plugin {record.name!r} defines it too",
-                        "a table has exactly one owning plugin: reuse it through requires",
-                    )
-            # configure now, so a broken relationship fails this plugin and not a later one
-            try:
-                Base.registry.configure()
-            except InvalidRequestError as exc:
+        tables = set(_tables_of(modules, Base.registry.mappers))
+        for table in sorted(tables):
+            owner = self.table_owner.get(table)
+            if owner and owner != record.name:
                 raise PluginSetupError(
-                    f"its models do not configure: {exc}",
-                    "fix the relationship or mapping named above (every related class must be mapped)",
-                ) from exc
-        except BaseException:
-            dropped = roll_back(Base, before, [m.__name__ for m in modules])
-            log.info("plugin %s: models rolled back (modules dropped: %s)", record.name, ", ".join(dropped) or "-")
-            raise
+                    f"table {table!r} is already owned by plugin {owner!r}; plugin {record.name!r} defines it too",
+                    "a table has exactly one owning plugin: reuse it through requires",
+                )
+        try:
+            Base.registry.configure()
+        except InvalidRequestError as exc:
+            raise PluginSetupError(
+                f"its models do not configure: {exc}",
+                "fix the relationship or mapping named above (every related class must be mapped)",
+            ) from exc
         for table in tables:
             self.table_owner[table] = record.name
         record.tables = tuple(sorted(tables))

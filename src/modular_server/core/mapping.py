@@ -50,10 +50,14 @@ def take_snapshot(base: Any) -> MappingSnapshot:
     )
 
 
-def roll_back(base: Any, before: MappingSnapshot, modules: Iterable[str] = ()) -> list[str]:
-    """Remove what was mapped since ``before``; returns the model modules dropped from sys.modules."""
+def roll_back(base: Any, before: MappingSnapshot, modules: Iterable[str] = (), package: str = "") -> list[str]:
+    """Remove what was mapped since ``before``; returns the modules dropped from sys.modules:
+    ``modules``, those of the removed classes, and those of ``package`` imported since (its
+    routes module refers to the removed classes)."""
     registry = base.registry
     touched: set[str] = set(modules)
+    if package:
+        touched.update(n for n in sys.modules if n.startswith(package + ".") and n not in before.modules)
     for manager in [m for m in list(registry._managers) if m not in before.managers]:
         touched.add(manager.class_.__module__)
         registry._managers.pop(manager, None)
