@@ -113,3 +113,19 @@ def test_a_served_process_with_a_hanging_sync_plugin_stops_on_sigterm(tmp_path: 
     log = server.log.read_text()
     assert "faulty_sync_hang: startup did not finish within 1.0s; abandoned" in log
     assert "Application shutdown complete." in log
+
+
+async def test_a_timeout_raised_by_the_startup_itself_is_its_failure_not_an_overrun(make_app):
+    class OwnTimeout:
+        PLUGIN = PluginSpec(name="own_timeout")
+
+        @hookimpl
+        def startup(self) -> None:
+            raise TimeoutError("supplier API did not answer within 3s")
+
+    async with make_app([OwnTimeout()], discover=False) as running:
+        record = running.app.state.host.records["own_timeout"]
+        assert (record.state.value, record.reason) == (
+            "setup_failed",
+            "startup failed: TimeoutError: supplier API did not answer within 3s",
+        )

@@ -16,10 +16,26 @@ from collections.abc import Callable
 from typing import Any
 
 
+class DeadlineExceeded(TimeoutError):
+    """The hook did not finish in time (not: the hook itself raised a TimeoutError)."""
+
+
 async def call_with_deadline(function: Callable[..., Any], args: list[Any], seconds: float, name: str) -> None:
-    """Call ``function(*args)``; raise TimeoutError when it has not finished within ``seconds``."""
+    """Call ``function(*args)``; raise :class:`DeadlineExceeded` when it has not finished within
+    ``seconds``. Whatever the hook raises itself propagates unchanged."""
+    deadline = asyncio.timeout(seconds)
+    try:
+        async with deadline:
+            await _call(function, args, name)
+    except TimeoutError as exc:
+        if deadline.expired():
+            raise DeadlineExceeded(f"did not finish within {seconds}s") from exc
+        raise
+
+
+async def _call(function: Callable[..., Any], args: list[Any], name: str) -> None:
     if inspect.iscoroutinefunction(function):
-        await asyncio.wait_for(function(*args), seconds)
+        await function(*args)
         return
     loop = asyncio.get_running_loop()
     done: asyncio.Future[Any] = loop.create_future()
@@ -44,8 +60,7 @@ async def call_with_deadline(function: Callable[..., Any], args: list[Any], seco
             loop.call_soon_threadsafe(settle, outcome, error)
 
     threading.Thread(target=run, name=name, daemon=True).start()
+    result = await done
     # a sync hook may still answer with an awaitable: it runs on the loop, within the deadline
-    async with asyncio.timeout(seconds):
-        result = await done
-        if inspect.isawaitable(result):
-            await result
+    if inspect.isawaitable(result):
+        await result

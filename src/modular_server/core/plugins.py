@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from modular_server.core.deadline import call_with_deadline
+from modular_server.core.deadline import DeadlineExceeded, call_with_deadline
 from modular_server.core.dispatch import Dispatcher
 from modular_server.core.loader import PluginLoader
 from modular_server.core.sources import PluginSource
@@ -107,7 +107,7 @@ class PluginHost:
             with self.loader.phase(record, "startup"):
                 try:
                     await self._isolated(record, "startup", limit, app=app, settings=record.settings)
-                except TimeoutError:
+                except DeadlineExceeded:
                     log.error("plugin %s: startup did not finish within %ss; abandoned", record.name, limit)
                     self.loader.unregister(
                         record,
@@ -136,7 +136,7 @@ class PluginHost:
         for record in reversed(self.active()):
             try:
                 await self._isolated(record, "shutdown", limit, app=app)
-            except TimeoutError:
+            except DeadlineExceeded:
                 log.error("plugin %s: shutdown did not finish within %ss; abandoned", record.name, limit)
             except Exception:
                 log.exception("plugin %s failed in shutdown", record.name)
