@@ -80,3 +80,11 @@ async def test_a_broken_health_check_is_that_checks_failure_only(make_app, mode:
         assert checks["widgets.supplier"] == {"status": "ok", "detail": ""}
         assert running.app.state.host.records["faulty_health"].state.value == "active"
         await assert_witnesses_serve(running.client, running.app.state.host.records)
+
+
+async def test_an_unexpected_error_answers_500_with_the_request_id(make_app):
+    async with make_app([widgets], discover=False) as running:
+        answer = await running.client.get("/api/v1/widgets/boom", headers={"X-Request-ID": "trace-500"})
+        assert answer.status_code == 500
+        assert answer.headers["x-request-id"] == "trace-500" and answer.json()["request_id"] == "trace-500"
+        assert "secret-internal-detail" not in answer.text

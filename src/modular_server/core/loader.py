@@ -6,17 +6,15 @@ routes. One plugin's failure never stops the others; every outcome is a
 :class:`PluginRecord` with a state, reason and hint. ``startup`` runs later (the host's
 lifecycle); migrations run in between (the migrator).
 
-Conventions (less boilerplate): a plugin *package* without an implementation of
-``register_models`` / ``register_routes`` / ``migration_locations`` gets its ``models``
-module, the ``router`` of its ``routes`` module and its ``migrations/versions`` folder
-registered; an explicit implementation always wins.
+A plugin *package* without an implementation of ``register_models`` / ``register_routes``
+/ ``migration_locations`` gets its models, routes and migrations by convention
+(:mod:`modular_server.core.conventions`); an explicit implementation always wins. When the
+setup fails, what the plugin mapped is rolled back (:mod:`modular_server.core.mapping`).
 """
 
 from __future__ import annotations
 
 import difflib
-import importlib
-import importlib.util
 import logging
 import re
 import time
@@ -31,6 +29,8 @@ from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlalchemy.exc import InvalidRequestError
 
+from modular_server.core import conventions
+from modular_server.core.diagnosis import describe_import_failure
 from modular_server.core.dispatch import HOOK_KINDS, Dispatcher
 from modular_server.core.graph import find_cycle, topological_order
 from modular_server.core.mapping import roll_back, take_snapshot
@@ -127,7 +127,7 @@ class PluginLoader:
                     exc,
                     exc_info=log.isEnabledFor(logging.DEBUG),
                 )
-                record.fail(*_import_failure(source, exc))
+                record.fail(*describe_import_failure(source, exc))
                 return record
         spec = getattr(obj, "PLUGIN", None)
         if not isinstance(spec, PluginSpec):
@@ -318,7 +318,7 @@ class PluginLoader:
         try:
             if self.dispatcher.implements(record, "register_models"):
                 return list(self.dispatcher.call_one(record, "register_models", settings=record.settings) or ())
-            conventional = _submodule(record.obj, "models")
+            conventional = conventions.submodule(record.obj, conventions.MODELS_MODULE)
             return [conventional] if conventional is not None else []
         except InvalidRequestError as exc:
             match = _DUPLICATE_TABLE.search(str(exc))
@@ -337,17 +337,15 @@ class PluginLoader:
         if self.dispatcher.implements(record, "migration_locations"):
             location = self.dispatcher.call_one(record, "migration_locations", settings=record.settings)
             return Path(location) if location else None
-        folder = _package_folder(record.obj)
-        versions = folder / "migrations" / "versions" if folder is not None else None
-        return versions if versions is not None and versions.is_dir() else None
+        return conventions.migrations_folder(record.obj)
 
     def _routers_of(self, record: PluginRecord) -> list[Any]:
         if self.dispatcher.implements(record, "register_routes"):
             return list(self.dispatcher.call_one(record, "register_routes", settings=record.settings) or ())
-        routes = _submodule(record.obj, "routes")
+        routes = conventions.submodule(record.obj, conventions.ROUTES_MODULE)
         if routes is None:
             return []
-        router = getattr(routes, "router", None)
+        router = getattr(routes, conventions.ROUTER_ATTRIBUTE, None)
         if router is None:
             raise PluginSetupError(
                 f"{routes.__name__} has no `router`",
@@ -380,60 +378,6 @@ class PluginLoader:
             yield
         finally:
             record.timings[phase] = record.timings.get(phase, 0.0) + time.perf_counter() - started
-
-
-def _import_failure(source: PluginSource, exc: Exception) -> tuple[PluginState, str, str]:
-    """State, reason and a concrete hint for a plugin whose import raised ``exc``."""
-    if isinstance(exc, ModuleNotFoundError) and exc.name:
-        top = exc.name.split(".")[0]
-        own = source.module
-        if own and (own == exc.name or own.startswith(exc.name + ".")):
-            return (
-                PluginState.IMPORT_ERROR,
-                f"the plugin module {exc.name!r} does not exist",
-                f"reinstall the distribution of {source.name!r}; its entry point is {source.origin}",
-            )
-        if not own or top != own.split(".")[0]:
-            return (
-                PluginState.MISSING_DEPENDENCY,
-                f"missing Python package {top!r} (imported by {source.origin or source.name})",
-                f"pip install {top}  (or the distribution that provides {top!r}); "
-                "the plugin should declare it in its requirements",
-            )
-    where = _traceback_location(exc, source)
-    return (
-        PluginState.IMPORT_ERROR,
-        f"{type(exc).__name__}: {exc}",
-        f"fix the import error in {source.origin}" + (f" (raised at {where})" if where else ""),
-    )
-
-
-def _traceback_location(exc: BaseException, source: PluginSource) -> str:
-    """``file:line`` of the innermost frame of the plugin's own code in ``exc``'s traceback."""
-    top = (source.module or "").split(".")[0]
-    found = ""
-    tb = exc.__traceback__
-    while tb is not None:
-        module = tb.tb_frame.f_globals.get("__name__", "")
-        if top and (module == top or module.startswith(top + ".")):
-            found = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
-        tb = tb.tb_next
-    return found
-
-
-def _package_folder(obj: Any) -> Path | None:
-    paths = getattr(obj, "__path__", None) if isinstance(obj, ModuleType) else None
-    return Path(next(iter(paths))) if paths else None
-
-
-def _submodule(obj: Any, name: str) -> ModuleType | None:
-    """``<package>.<name>`` of a plugin package, imported; None when it has none."""
-    if _package_folder(obj) is None:
-        return None
-    qualified = f"{obj.__name__}.{name}"
-    if importlib.util.find_spec(qualified) is None:
-        return None
-    return importlib.import_module(qualified)
 
 
 def _tables_of(modules: Iterable[ModuleType], mappers: Iterable[Any]) -> Iterable[str]:
