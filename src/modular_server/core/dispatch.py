@@ -4,7 +4,7 @@ The tables are built from the kind each spec declares (:mod:`modular_server.hook
 observers and gates get a precomputed list of implementations (serving plugins only), collect
 hooks are called per plugin on demand. A plugin's failure in an observer or a gate is logged,
 counted per hook, and after ``observer_failure_limit`` failures in a row the plugin becomes
-``degraded``: its observers are switched off; its routes and gates go on serving.
+``degraded``: its observers and gates are switched off; its routes go on serving.
 """
 
 from __future__ import annotations
@@ -70,7 +70,9 @@ class Dispatcher:
             # observers start with the plugin (during the migrations before startup they would
             # find its state missing, fail and degrade it) and stop when it is degraded
             return record.state is PluginState.ACTIVE and record.started
-        return record.state.serving
+        # a degraded plugin's gates are off too: a cache whose invalidating observer is off
+        # must not answer from its cache, an authenticator failing in a row grants nothing
+        return record.state is PluginState.ACTIVE
 
     def table(self, kind: HookKind) -> dict[str, list[Impl]]:
         """The precomputed implementations of every hook of ``kind`` (observer or gate)."""
@@ -210,7 +212,7 @@ class Dispatcher:
             record.fail(
                 PluginState.DEGRADED,
                 f"{HOOK_KINDS[hook].value} {hook!r} failed {in_a_row} times in a row (last: {what}); "
-                "its observers are switched off",
+                "its observers and gates are switched off",
                 "fix the plugin and restart the server",
             )
             log.warning("plugin %s is degraded: %s", name, record.reason)

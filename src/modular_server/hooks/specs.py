@@ -24,8 +24,8 @@ gate (firstresult)
 observer
     Sync and cheap: called on the hot path. An exception is logged with the plugin's name and
     counted; after ``observer_failure_limit`` consecutive failures (of one hook, observer or
-    gate) the plugin's observers are switched off and it becomes ``degraded``. An observer
-    that returns an awaitable has it run as a background task under
+    gate) the plugin's observers and gates are switched off and it becomes ``degraded``. An
+    observer that returns an awaitable has it run as a background task under
     ``observer_timeout_seconds``. Heavy work belongs on a queue. A plugin's observers are
     called once its ``startup`` has run (not during the migrations that precede it), so they
     may rely on what ``startup`` put into ``host.data``.
