@@ -91,25 +91,27 @@ async def test_an_async_startup_that_overruns_is_abandoned(make_app):
         assert records["hello"].state.value == "active"
 
 
-def test_a_served_process_with_a_hanging_sync_plugin_stops_on_sigterm(tmp_path: Path):
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_a_served_process_with_a_hanging_sync_plugin_stops_on_sigterm(database_url: str, tmp_path: Path):
     env = {
-        "MODULAR_SERVER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'served.db'}",
+        "MODULAR_SERVER_DATABASE_URL": database_url,
         "MODULAR_SERVER_AUTO_MIGRATE": "true",
         "MODULAR_SERVER_PLUGINS__ENABLED": '["faulty_sync_hang", "hello"]',
         "MODULAR_SERVER_STARTUP_TIMEOUT_SECONDS": "1",
         "MODULAR_SERVER_FAULTY_SYNC_HANG__STARTUP": "true",
     }
-    server = ServerProcess(env, tmp_path, ready_timeout=60).start()
+    server = await asyncio.to_thread(ServerProcess(env, tmp_path, ready_timeout=60).start)
     try:
-        ready = httpx.get(server.url + "/health/ready", timeout=5).json()
-        assert ready["plugins"]["setup_failed"] == 1 and ready["plugins"]["active"] == 1
-        assert httpx.get(server.url + "/health/live", timeout=5).status_code == 200
+        async with httpx.AsyncClient(base_url=server.url, timeout=5) as client:
+            ready = (await client.get("/health/ready")).json()
+            assert ready["plugins"]["setup_failed"] == 1 and ready["plugins"]["active"] == 1
+            assert (await client.get("/health/live")).status_code == 200
         server.terminate()
         # bounded, not timed: a thread joined at exit would keep the process alive for ever;
         # uvicorn re-raises the signal it handled once it has shut down
-        assert server.wait(timeout=15) in (0, -signal.SIGTERM)
+        assert await asyncio.to_thread(server.wait, 15) in (0, -signal.SIGTERM)
     finally:
-        server.stop()
+        await asyncio.to_thread(server.stop)
     log = server.log.read_text()
     assert "faulty_sync_hang: startup did not finish within 1.0s; abandoned" in log
     assert "Application shutdown complete." in log
