@@ -3,12 +3,14 @@
 The server migrates (or refuses a schema that is behind), starts every plugin and stops them
 again; so does the check, against the configured database:
 
-* every history's pending migrations are applied inside one transaction that is rolled back
-  (DDL is transactional on PostgreSQL and, with the explicit BEGIN the engine issues, on
-  SQLite); each history runs in a savepoint, so one failing plugin leaves the others checked;
-* a plugin whose migration fails is marked ``setup_failed``, as it would not serve;
+* every history's pending migrations are applied to the configured database inside one
+  transaction that is rolled back (DDL is transactional on PostgreSQL and, with the explicit
+  BEGIN the engine issues, on SQLite); each history runs in a savepoint, so one failing
+  plugin leaves the others checked; a plugin whose migration fails is ``setup_failed``;
 * then ``startup`` and ``shutdown`` of every serving plugin run through the plugin host, with
-  the server's deadline - a startup that raises or overruns is ``setup_failed``.
+  the server's deadline - a startup that raises or overruns is ``setup_failed``. They run on
+  a schema that is current: the configured database when nothing was pending, else a sandbox
+  (:mod:`.sandbox`) where every migration was applied for real.
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from modular_server.cli.sandbox import sandbox_database
+from modular_server.core.app import create_app
 from modular_server.core.migrator import History, histories
 from modular_server.core.states import PluginState
+from modular_server.settings import Settings
 
 
 @dataclass(slots=True)
@@ -54,41 +59,86 @@ class MigrationCheck:
 
 @dataclass(slots=True)
 class CheckResult:
+    #: the host whose records tell the outcome (states after startup and shutdown)
+    host: Any
     migrations: list[MigrationCheck]
     #: what an operator should know but is not a plugin failure
     notes: list[str]
 
 
 async def rehearse(app: FastAPI) -> CheckResult:
-    """Migrations (rolled back), then each plugin's startup and shutdown."""
-    host = app.state.host
-    settings = app.state.settings
-    notes: list[str] = []
+    """Migrations (rolled back), then each plugin's startup and shutdown on a schema that is
+    current: the configured database when nothing is pending, else a sandbox copy of it."""
+    settings: Settings = app.state.settings
     try:
-        migrations = await _rehearse_migrations(app.state.db.engine, histories(host))
-        for check in migrations:
-            record = host.records.get(check.history)
-            if check.error and record is not None and record.state.serving:
-                record.fail(
-                    PluginState.SETUP_FAILED,
-                    f"migration failed: {check.error}",
-                    f"fix the plugin's migrations in {record.migrations}",
-                )
-        behind = [c.history for c in migrations if c.pending]
-        if behind and not settings.migrate_on_startup:
-            notes.append(
-                f"the schema is behind for {', '.join(behind)}: the server refuses to start until "
-                "`modular-server db upgrade` runs (or MODULAR_SERVER_AUTO_MIGRATE=true)"
+        migrations = await _rehearse_migrations(app.state.db.engine, histories(app.state.host))
+    except BaseException:
+        await _release(app)
+        raise
+    failed = {check.history: check.error for check in migrations if check.error}
+    behind = [check.history for check in migrations if check.pending]
+    notes = _notes(settings, behind)
+    if "core" in failed:
+        await _release(app)
+        notes.append("the core's own migrations fail: no plugin can start")
+        return CheckResult(app.state.host, migrations, notes)
+    if not behind:
+        await _start_and_stop(app, failed)
+        return CheckResult(app.state.host, migrations, notes)
+    await _release(app)
+    sources = [record.source for record in app.state.host.records.values()]
+    async with sandbox_database(settings) as url:
+        copy = settings.model_copy(
+            update={"database_url": url, "database_replica_urls": [], "auto_migrate": True, "strict_plugins": False}
+        )
+        sandbox = create_app(copy, sources=sources)
+        _fail_migrations(sandbox.state.host, failed)
+        try:
+            await sandbox.state.migrator.upgrade()
+        except BaseException:
+            await _release(sandbox)
+            raise
+        await _start_and_stop(sandbox, failed)
+    where = "a copy of the database file" if settings.is_sqlite else "a scratch database on the same server"
+    notes.append(f"startup and shutdown ran on {where}, with every migration applied")
+    return CheckResult(sandbox.state.host, migrations, notes)
+
+
+def _notes(settings: Settings, behind: list[str]) -> list[str]:
+    if not behind:
+        return []
+    if settings.migrate_on_startup:
+        return [f"the server will apply the pending migrations of {', '.join(behind)} when it starts"]
+    return [
+        f"the schema is behind for {', '.join(behind)}: the server refuses to start until "
+        "`modular-server db upgrade` runs (or MODULAR_SERVER_AUTO_MIGRATE=true)"
+    ]
+
+
+def _fail_migrations(host: Any, failed: dict[str, str]) -> None:
+    for name, error in failed.items():
+        record = host.records.get(name)
+        if record is not None and record.state.serving:
+            record.fail(
+                PluginState.SETUP_FAILED,
+                f"migration failed: {error}",
+                f"fix the plugin's migrations in {record.migrations}",
             )
-        elif behind:
-            notes.append(f"the server will apply the pending migrations of {', '.join(behind)} when it starts")
-        await host.start(app)
-        await host.stop(app)
+
+
+async def _start_and_stop(app: FastAPI, failed: dict[str, str]) -> None:
+    _fail_migrations(app.state.host, failed)
+    try:
+        await app.state.host.start(app)
+        await app.state.host.stop(app)
     finally:
-        await app.state.db.dispose()
-        if app.state.redis is not None:
-            await app.state.redis.aclose()
-    return CheckResult(migrations, notes)
+        await _release(app)
+
+
+async def _release(app: FastAPI) -> None:
+    await app.state.db.dispose()
+    if app.state.redis is not None:
+        await app.state.redis.aclose()
 
 
 async def _rehearse_migrations(engine: Any, found: list[History]) -> list[MigrationCheck]:

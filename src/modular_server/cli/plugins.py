@@ -61,7 +61,7 @@ def _list(args: argparse.Namespace, app: FastAPI) -> int:
     check = None
     if args.check:
         check = asyncio.run(rehearse(app))
-        document = {**plugins_document(host), "migrations": [m.as_dict() for m in check.migrations]}
+        document = {**plugins_document(check.host), "migrations": [m.as_dict() for m in check.migrations]}
         document["notes"] = check.notes
     if args.names:
         document["items"] = [item for item in document["items"] if item["name"] in args.names]
