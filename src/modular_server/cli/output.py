@@ -45,7 +45,12 @@ def line(*parts: str | tuple[str, str]) -> Text:
 
 
 def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, default=str))
+    print(json.dumps(data, indent=2, default=_json_value))
+
+
+def _json_value(value: Any) -> str:
+    # datetimes as RFC 3339, like the API answers them
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def error(message: str) -> None:
