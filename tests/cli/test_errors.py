@@ -84,3 +84,9 @@ def test_an_unreachable_database(tmp_path, backend):
     line = _one_line_error(run(["db", "status"], clean_environment(url, plugins__enabled="[]"), tmp_path))
     expected = "cannot reach the database at" if backend == "postgresql" else "cannot open the SQLite database"
     assert expected in line
+
+
+def test_a_configuration_file_that_is_not_toml(database_url, tmp_path):
+    (tmp_path / "modular-server.toml").write_text("port = \n")
+    line = _one_line_error(run(["plugins"], clean_environment(database_url), tmp_path))
+    assert line.startswith("error: invalid setting: modular-server.toml is not valid TOML: Invalid value (at line 1")

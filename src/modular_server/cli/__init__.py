@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tomllib
 import traceback
 from collections.abc import Sequence
 
@@ -26,6 +27,7 @@ from modular_server.core.logs import configure_logging
 from modular_server.core.migrator import MigrationRequired
 from modular_server.core.plugins import PluginStartupError
 from modular_server.settings import Settings
+from modular_server.settings.core import config_file_path
 from modular_server.settings.errors import describe_settings_error
 
 __all__ = ["build_parser", "main"]
@@ -60,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = Settings()
         except (ValidationError, SettingsError) as exc:
             raise CliError(f"invalid setting: {describe_settings_error(exc)}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise CliError(f"invalid setting: {config_file_path()} is not valid TOML: {exc}") from exc
         configure_logging(settings)
         debug = debug or settings.log_level == "debug"
         # `plugins` reports failures instead of refusing; every other command honours strict mode.

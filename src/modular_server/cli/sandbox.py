@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+from modular_server.cli.output import CliError
 from modular_server.settings import Settings
 
 
@@ -48,12 +49,25 @@ async def _scratch_postgres(url: URL) -> AsyncIterator[str]:
 
     name = f"{url.database}_check_{uuid.uuid4().hex[:8]}"
     connect = {"host": url.host, "port": url.port, "user": url.username, "password": url.password}
-    admin = await asyncpg.connect(database="postgres", **connect)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        admin = await asyncpg.connect(database="postgres", **connect)
+    except asyncpg.PostgresError as exc:
+        raise _no_scratch(exc) from exc
+    try:
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        except asyncpg.PostgresError as exc:
+            raise _no_scratch(exc) from exc
         try:
             yield url.set(database=name).render_as_string(hide_password=False)
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+def _no_scratch(exc: Exception) -> CliError:
+    return CliError(
+        f"migrations are pending, and startup needs a scratch database to run on: {exc}; "
+        "grant the user CREATEDB, or run `modular-server db upgrade` before the check"
+    )
