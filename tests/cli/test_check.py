@@ -4,9 +4,11 @@ nothing in the configured database."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from modular_server.testing import BOTH
@@ -88,3 +90,35 @@ def test_the_check_passes_on_a_current_schema_and_is_the_ci_step(database_url, t
     report = json.loads(run(["plugins", "--check", "--json"], env, tmp_path).stdout)
     assert report["ok"] is True and report["notes"] == []
     assert all(m["pending"] == [] and m["ok"] for m in report["migrations"])
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_without_createdb_the_check_says_what_to_do(database_url, tmp_path):
+    role = f"ms_nocreatedb_{uuid.uuid4().hex[:8]}"
+    url = make_url(database_url)
+    await _execute(database_url, f'CREATE ROLE "{role}" LOGIN NOCREATEDB', f'GRANT ALL ON SCHEMA public TO "{role}"')
+    try:
+        as_role = url.set(username=role, password=None).render_as_string(hide_password=False)
+        names = ["fixture_ok"]
+        env = environment(as_role, install(tmp_path / "site", names), names)
+        checked = run(["plugins", "--check"], env, tmp_path)
+        assert checked.returncode == 2, checked.stdout + checked.stderr
+        assert "Traceback" not in checked.stderr
+        assert (
+            checked.stderr.strip()
+            .splitlines()[-1]
+            .startswith("error: migrations are pending, and startup needs a scratch database to run on: ")
+        )
+        assert "grant the user CREATEDB, or run `modular-server db upgrade` before the check" in checked.stderr
+    finally:
+        await _execute(database_url, f'DROP OWNED BY "{role}"', f'DROP ROLE "{role}"')
+
+
+async def _execute(database_url: str, *statements: str) -> None:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            for statement in statements:
+                await conn.execute(text(statement))
+    finally:
+        await engine.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -28,9 +30,10 @@ def test_a_generated_migration_imports_the_core_types_and_runs(database_url, tmp
     site = install(tmp_path / "site", STAMPED)
     env = environment(database_url, site, STAMPED)
 
-    written = run(["db", "revision", "--plugin", "fixture_stamped", "-m", "stamps"], env, tmp_path)
+    written = run(["db", "revision", "--plugin", "fixture_stamped", "-m", "stamps", "--json"], env, tmp_path)
     assert written.returncode == 0, written.stderr
     [migration] = (site / "ms_cli_fixtures" / "stamped" / "versions").glob("*.py")
+    assert json.loads(written.stdout) == {"history": "fixture_stamped", "path": str(migration)}
     assert migration.name == "fixture_stamped_0001_stamps.py"
     source = migration.read_text()
     assert "from modular_server.plugin import UtcDateTime" in source

@@ -8,6 +8,7 @@ tables are left untouched, so disabling never drops data and never breaks an upg
 from __future__ import annotations
 
 import asyncio
+from argparse import Namespace
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +124,8 @@ class Migrator:
             raise KeyError(f"no migration history for plugin {name!r} (is it active, with migration_locations?)")
         first = not history.heads()
         cfg = history.config()
+        # the caller reports the written file; Alembic's own "Generating ..." would mix into --json
+        cfg.cmd_opts = Namespace(quiet=True)
 
         async def run() -> Any:
             async with self.db.engine.connect() as conn:
