@@ -19,6 +19,7 @@ from rich.table import Table
 from modular_server.cli.check import rehearse
 from modular_server.cli.output import CliError, console, line, literal, print_json
 from modular_server.core.graph import find_cycle
+from modular_server.core.states import PluginState
 from modular_server.core.system import plugins_document
 
 STATE_STYLE = {"active": "green", "disabled": "dim", "degraded": "yellow", "skipped": "yellow"}
@@ -40,6 +41,11 @@ def known_plugin(host: Any, name: str) -> Any:
     suggestion = f"; did you mean {close[0]!r}?" if close else ""
     installed = ", ".join(sorted(host.records)) or "none"
     raise CliError(f"unknown plugin {name!r}{suggestion} (installed plugins: {installed})")
+
+
+def _would_not_serve(state: str) -> bool:
+    """An enabled plugin that is not serving (what strict mode refuses)."""
+    return not PluginState(state).serving and state != PluginState.DISABLED
 
 
 def _style(state: str) -> str:
@@ -65,7 +71,7 @@ def _list(args: argparse.Namespace, app: FastAPI) -> int:
         document["notes"] = check.notes
     if args.names:
         document["items"] = [item for item in document["items"] if item["name"] in args.names]
-    failed = [i["name"] for i in document["items"] if i["state"] not in ("active", "degraded", "disabled")]
+    failed = [item["name"] for item in document["items"] if _would_not_serve(item["state"])]
     # with names, only their histories count - and the core's, without which none starts
     counted = {"core", *args.names} if args.names else None
     failed_migrations = check is not None and any(
