@@ -131,3 +131,27 @@ async def test_a_timeout_raised_by_the_startup_itself_is_its_failure_not_an_over
             "setup_failed",
             "startup failed: TimeoutError: supplier API did not answer within 3s",
         )
+
+
+async def test_an_async_shutdown_that_overruns_is_abandoned_and_the_others_shut_down(make_app, caplog):
+    caplog.set_level(logging.ERROR, "modular_server.plugins")
+
+    class Stuck:
+        PLUGIN = PluginSpec(name="stuck", requires=("tidy",))
+
+        @hookimpl
+        async def shutdown(self) -> None:
+            await asyncio.Event().wait()
+
+    class Tidy:
+        PLUGIN = PluginSpec(name="tidy")
+        closed = False
+
+        @hookimpl
+        def shutdown(self) -> None:
+            Tidy.closed = True
+
+    async with make_app([Tidy(), Stuck()], discover=False, startup_timeout_seconds=0.3) as running:
+        assert {r.name for r in running.app.state.host.active()} == {"tidy", "stuck"}
+    assert "plugin stuck: shutdown did not finish within 0.3s; abandoned" in caplog.text
+    assert Tidy.closed, "shut down after the stuck one (reverse dependency order), all the same"
