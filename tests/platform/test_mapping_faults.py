@@ -22,7 +22,8 @@ CLASH = (
 def _classes_of(module: str) -> list[type]:
     registry = Base.registry._class_registry
     found = [v for v in registry.values() if isinstance(v, type)]
-    found += [c for v in registry.values() if isinstance(v, clsregistry._MultipleClassMarker) for c in v if c]
+    markers = [v for v in registry.values() if isinstance(v, clsregistry._MultipleClassMarker)]
+    found += [c for marker in markers for c in (ref() for ref in marker.contents) if c is not None]
     mapped = [m.class_ for m in Base.registry.mappers]
     return [c for c in found + mapped if c.__module__ == module]
 

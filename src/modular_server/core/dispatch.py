@@ -14,6 +14,7 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import pluggy
@@ -26,7 +27,7 @@ from modular_server.settings import Settings
 log = logging.getLogger("modular_server.plugins")
 
 #: every hook of the contract with its declared kind
-HOOK_KINDS: Mapping[str, HookKind] = kinds_of(specs)
+HOOK_KINDS: Mapping[str, HookKind] = MappingProxyType(kinds_of(specs))
 
 # One implementation as the dispatcher calls it: owning record (None: the core), function,
 # argument names.

@@ -36,7 +36,7 @@ def _registered_classes(registry: Any) -> set[type]:
         if isinstance(value, type):
             found.add(value)
         elif isinstance(value, clsregistry._MultipleClassMarker):
-            found.update(cls for cls in value if cls is not None)
+            found.update(cls for cls in (ref() for ref in value.contents) if cls is not None)
     return found
 
 
