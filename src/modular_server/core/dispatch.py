@@ -39,6 +39,8 @@ def hooks_of_kind(kind: HookKind) -> tuple[str, ...]:
 
 
 class Dispatcher:
+    """Calls the plugins' hooks by kind; owns the per-kind tables and the background tasks."""
+
     def __init__(self, pm: pluggy.PluginManager, records: dict[str, PluginRecord], settings: Settings) -> None:
         self.pm = pm
         self.records = records
@@ -49,7 +51,8 @@ class Dispatcher:
     # --- tables ----------------------------------------------------------------------------
 
     def rebuild(self) -> None:
-        """Precompute, per runtime hook, the implementations to call (serving plugins only)."""
+        """Precompute, per observer and gate hook, the implementations to call (the core's, and
+        those of active plugins; observers only once the plugin has started)."""
         by_obj = {id(r.obj): r for r in self.records.values() if r.obj is not None}
         for kind, table in self._tables.items():
             table.clear()
