@@ -151,7 +151,7 @@ class PluginHost:
     # --- dispatch --------------------------------------------------------------------------
 
     def rebuild_dispatch(self) -> None:
-        """Precompute, per runtime hook, the implementations to call (serving plugins only)."""
+        """Precompute, per observer and gate hook, the implementations to call."""
         self.dispatcher.rebuild()
 
     def has_observers(self, hook: str) -> bool:
