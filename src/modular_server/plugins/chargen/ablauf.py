@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from modular_server.hooks import DomainEvent
+from modular_server.plugin import DomainEvent
 from modular_server.plugins.chargen import events, queries
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ async def melde_ablaufende(app: FastAPI, tage: int | None = None, stichtag: date
             payload = {
                 "charge_id": charge.id,
                 "artikel_id": charge.artikel_id,
-                "artikel_nummer": charge.artikel.nummer,
+                "artikel_nummer": charge.artikel__nummer,
                 "nummer": charge.nummer,
                 "mhd": charge.mhd.isoformat(),
                 "tage_bis_mhd": (charge.mhd - von).days,

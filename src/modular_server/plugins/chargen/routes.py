@@ -13,11 +13,8 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import ReadSession
-from modular_server.core.errors import Unprocessable
-from modular_server.core.pagination import Page, Pagination
-from modular_server.hooks import cached, requires_scope
-from modular_server.plugins.artikel.queries import get_artikel
+from modular_server.plugin import Page, Pagination, ReadSession, Unprocessable, cached, requires_scope
+from modular_server.plugins.artikel.offers import get_artikel
 from modular_server.plugins.chargen import ablauf, queries, service, views
 from modular_server.plugins.chargen.schemas import (
     AblaufMeldung,
@@ -66,7 +63,7 @@ async def list_chargen(
 @router.post("/chargen", status_code=201, summary="Create a Charge")
 async def create_charge(request: Request, body: ChargeIn) -> ChargeOut:
     async def work(session: AsyncSession) -> ChargeOut:
-        return ChargeOut.model_validate(await service.create_charge(session, body))
+        return views.charge_out(await service.create_charge(session, body))
 
     return await request.app.state.db.transaction(work)
 
@@ -125,7 +122,7 @@ async def get_charge(request: Request, session: ReadSession, charge_id: int) -> 
 @router.patch("/chargen/{charge_id}", summary="Change a Charge (not its artikel or status)")
 async def update_charge(request: Request, charge_id: int, body: ChargePatch) -> ChargeOut:
     async def work(session: AsyncSession) -> ChargeOut:
-        return ChargeOut.model_validate(await service.update_charge(session, charge_id, body))
+        return views.charge_out(await service.update_charge(session, charge_id, body))
 
     return await request.app.state.db.transaction(work)
 
@@ -143,7 +140,7 @@ async def _change_status(request: Request, charge_id: int, action: str, body: St
     grund = body.grund if body else None
 
     async def work(session: AsyncSession) -> ChargeOut:
-        return ChargeOut.model_validate(await service.change_status(session, charge_id, action, grund))
+        return views.charge_out(await service.change_status(session, charge_id, action, grund))
 
     return await request.app.state.db.transaction(work)
 
