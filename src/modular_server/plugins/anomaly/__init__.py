@@ -11,14 +11,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from modular_server.hooks import PluginSpec, hookimpl
+from modular_server.plugin import PluginSpec, hookimpl
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from fastapi import APIRouter, FastAPI
 
-    from modular_server.hooks import Change, HealthResult
+    from modular_server.plugin import Change, HealthResult
     from modular_server.plugins.anomaly.settings import AnomalySettings
 
 NAME = "anomaly"
@@ -26,7 +26,7 @@ PLUGIN = PluginSpec(
     name=NAME,
     version="0.1.0",
     description="Anomaly detection (IsolationForest) over stock movements and route performance",
-    requires=("lager",),
+    requires=("artikel", "lager"),
     prefixes=("/api/v1/anomalies",),
     python_packages=("sklearn", "joblib"),
     install_hint='pip install "modular-server[anomaly]"',
@@ -84,7 +84,7 @@ def changes_committed(app: FastAPI, changes: list[Change]) -> None:
 
 @hookimpl
 def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult]]]:
-    from modular_server.hooks import HealthResult
+    from modular_server.plugin import HealthResult
 
     async def detector() -> HealthResult:
         runtime = app.state.host.data.get(NAME)

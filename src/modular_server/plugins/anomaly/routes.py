@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import ReadSession
-from modular_server.core.pagination import Page, Pagination
-from modular_server.hooks import current_request, requires_scope
+from modular_server.plugin import Page, Pagination, ReadSession, current_request, requires_scope
 from modular_server.plugins.anomaly import queries, service
 from modular_server.plugins.anomaly.schemas import AnomalyOut, Kind, ModelOut, ReviewIn, Status, TrainIn, TrainOut
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table
 
-from modular_server.core.database import Base
+from modular_server.plugin import Base
 from modular_server.plugins.anomaly import detector, features, performance, queries, service
 from modular_server.plugins.anomaly.detector import Trained
 from modular_server.plugins.anomaly.features import Movement
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from modular_server.hooks import Change
+    from modular_server.plugin import Change
     from modular_server.plugins.anomaly.settings import AnomalySettings
 
 log = logging.getLogger("modular_server.anomaly")

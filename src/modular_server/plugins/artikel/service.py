@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.errors import Conflict, Unprocessable
+from modular_server.plugin import Conflict, Unprocessable
 from modular_server.plugins.artikel import queries
 from modular_server.plugins.artikel.models import Artikel, Einheit
 from modular_server.plugins.artikel.schemas import ArtikelIn, ArtikelPatch, EinheitIn, EinheitPatch

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from modular_server.hooks import PluginSpec, hookimpl
+from modular_server.plugin import PluginSpec, hookimpl
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
     from starlette.datastructures import Headers
 
-    from modular_server.hooks import CachedResponse, Change, HealthResult, RequestContext, ResponseInfo
+    from modular_server.plugin import CachedResponse, Change, HealthResult, RequestContext, ResponseInfo
     from modular_server.plugins.cache.settings import CacheSettings
 
 NAME = "cache"
@@ -48,7 +48,7 @@ def register_routes(settings: CacheSettings) -> list[APIRouter]:
 @hookimpl
 async def startup(app: FastAPI, settings: CacheSettings) -> None:
     from modular_server import __version__
-    from modular_server.core.database import Base
+    from modular_server.plugin import Base
     from modular_server.plugins.cache.runtime import CacheRuntime
     from modular_server.plugins.cache.tags import TagRules
 
@@ -101,7 +101,7 @@ def changes_committed(app: FastAPI, changes: list[Change]) -> Awaitable[Any] | N
 @hookimpl
 def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult]]]:
     async def redis() -> HealthResult:
-        from modular_server.hooks import HealthResult
+        from modular_server.plugin import HealthResult
 
         runtime = app.state.host.data.get(NAME)
         return HealthResult("fail", "not started") if runtime is None else runtime.health()

@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from modular_server.hooks.policy import requires_scope
+from modular_server.plugin import requires_scope
 from modular_server.plugins.cache.runtime import NAME, CacheRuntime
 from modular_server.plugins.cache.schemas import InvalidateIn, InvalidateOut
 from modular_server.plugins.cache.tags import ALL

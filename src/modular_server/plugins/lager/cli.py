@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from modular_server.hooks import CliCommand
+from modular_server.plugin import CliCommand
 
 
 def _configure_demo(parser: ArgumentParser) -> None:

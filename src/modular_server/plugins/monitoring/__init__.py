@@ -11,14 +11,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from modular_server.hooks import PluginSpec, hookimpl
+from modular_server.plugin import PluginSpec, hookimpl
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from fastapi import APIRouter, FastAPI
 
-    from modular_server.hooks import HealthResult, QueryInfo, RequestContext, ResponseInfo
+    from modular_server.plugin import HealthResult, QueryInfo, RequestContext, ResponseInfo
     from modular_server.plugins.monitoring.settings import MonitoringSettings
 
 NAME = "monitoring"
@@ -74,7 +74,7 @@ async def shutdown(app: FastAPI) -> None:
 
 @hookimpl
 def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult]]]:
-    from modular_server.hooks import HealthResult
+    from modular_server.plugin import HealthResult
 
     async def flushing() -> HealthResult:
         monitor = app.state.host.data.get(NAME)
@@ -109,7 +109,7 @@ def before_response(app: FastAPI, ctx: RequestContext, response: ResponseInfo) -
 
 def _refuse_n_plus_one(ctx: RequestContext, response: ResponseInfo, threshold: int) -> None:
     """strict_n_plus_one: turn a (buffered) response of a request with an N+1 pattern into a 500."""
-    from modular_server.core.errors import PROBLEM_MEDIA_TYPE, problem_body
+    from modular_server.plugin import PROBLEM_MEDIA_TYPE, problem_body
     from modular_server.plugins.monitoring.recorder import TRACE_KEY
 
     trace: Any = ctx.extras.get(TRACE_KEY)

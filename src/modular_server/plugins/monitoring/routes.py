@@ -10,10 +10,7 @@ from fastapi import APIRouter, Query, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from modular_server.core.database import ReadSession
-from modular_server.core.errors import Problem
-from modular_server.core.security import bearer_token
-from modular_server.hooks import requires_scope
+from modular_server.plugin import Problem, ReadSession, bearer_token, requires_scope
 from modular_server.plugins.monitoring import queries, summary
 from modular_server.plugins.monitoring.runtime import Monitor
 from modular_server.plugins.monitoring.schemas import (

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from modular_server.hooks import CliCommand, PluginSpec, hookimpl
+from modular_server.plugin import CliCommand, PluginSpec, hookimpl
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from fastapi import APIRouter, FastAPI
 
-    from modular_server.hooks import DomainEvent, HealthResult
+    from modular_server.plugin import DomainEvent, HealthResult
     from modular_server.plugins.notifications.settings import NotificationsSettings
 
 NAME = "notifications"
@@ -83,7 +83,7 @@ def event_published(app: FastAPI, event: DomainEvent) -> None:
 
 @hookimpl
 def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult]]]:
-    from modular_server.hooks import HealthResult
+    from modular_server.plugin import HealthResult
 
     async def queue() -> HealthResult:
         runtime = app.state.host.data.get(NAME)

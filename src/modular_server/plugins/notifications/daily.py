@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, and_, exists, func, select
 
-from modular_server.core.database import Base
-from modular_server.hooks import DomainEvent
+from modular_server.plugin import Base, DomainEvent
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from modular_server.core.plugins import PluginHost
+    from modular_server.plugin import PluginHostView
 
 log = logging.getLogger("modular_server.notifications")
 
@@ -46,7 +45,7 @@ def seconds_until(at: time, now: datetime | None = None) -> float:
     return (target - now).total_seconds()
 
 
-def _table(host: PluginHost, plugin: str, name: str) -> Table | None:
+def _table(host: PluginHostView, plugin: str, name: str) -> Table | None:
     return Base.metadata.tables.get(name) if host.is_serving(plugin) else None
 
 

@@ -10,9 +10,7 @@ from fastapi import APIRouter, Header, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
-from modular_server.core.database import ReadSession
-from modular_server.core.pagination import Page, Pagination
-from modular_server.hooks import requires_scope
+from modular_server.plugin import Page, Pagination, ReadSession, requires_scope
 from modular_server.plugins.notifications import queries, service
 from modular_server.plugins.notifications.fanout import SentIds, frame_id
 from modular_server.plugins.notifications.runtime import NotificationsRuntime

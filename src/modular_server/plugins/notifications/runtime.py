@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from modular_server.hooks import DomainEvent
+from modular_server.plugin import DomainEvent
 from modular_server.plugins.notifications import daily, queries, service
 from modular_server.plugins.notifications.fanout import Fanout, frame
 from modular_server.plugins.notifications.schemas import CheckOut, NotificationOut

@@ -6,7 +6,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from modular_server.hooks import PluginSpec, hookimpl
+from modular_server.plugin import PluginSpec, hookimpl
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
@@ -18,7 +18,7 @@ PLUGIN = PluginSpec(
     name="reservierungen",
     version="0.1.0",
     description="Batch reservations with FEFO allocation",
-    requires=("lager",),
+    requires=("artikel", "chargen", "lager"),
     prefixes=("/api/v1/reservierungen",),
 )
 
