@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -222,10 +222,22 @@ async def lock_balances(session: AsyncSession, keys: set[Key]) -> dict[Key, Best
     return {key: found[key] for key in keys}
 
 
+class Balance(Protocol):
+    """A locked stock balance as other plugins see it: ``reserviert`` is the one attribute they
+    may change, inside the transaction that locked it."""
+
+    id: int
+    artikel_id: int
+    charge_id: int | None
+    lagerort_id: int
+    menge: Decimal
+    reserviert: Decimal
+
+
 class Reservable(NamedTuple):
     """A locked balance that may be reserved from, with its batch's best-before date."""
 
-    bestand: Bestand
+    bestand: Balance
     mhd: date | None
 
 

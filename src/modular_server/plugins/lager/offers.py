@@ -17,14 +17,12 @@ plugin another plugin may import.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
-from typing import Protocol
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.plugins.lager import booking
-from modular_server.plugins.lager.booking import Key, Planned, Reservable, lock_reservable, principal_name
+from modular_server.plugins.lager.booking import Balance, Key, Planned, Reservable, lock_reservable, principal_name
 from modular_server.plugins.lager.models import Bestand, Lagerbewegung, Lagerort
 
 __all__ = [
@@ -48,17 +46,6 @@ LAGERBEWEGUNG: Table = Lagerbewegung.__table__  # type: ignore[assignment]
 BESTAND: Table = Bestand.__table__  # type: ignore[assignment]
 #: storage locations, for reads
 LAGERORT: Table = Lagerort.__table__  # type: ignore[assignment]
-
-
-class Balance(Protocol):
-    """A locked stock balance; ``reserviert`` may be changed inside the locking transaction."""
-
-    id: int
-    artikel_id: int
-    charge_id: int | None
-    lagerort_id: int
-    menge: Decimal
-    reserviert: Decimal
 
 
 async def book(session: AsyncSession, planned: Sequence[Planned], principal: str) -> list[int]:
