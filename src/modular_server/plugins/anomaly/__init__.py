@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from modular_server.plugin import PluginSpec, hookimpl
+from modular_server.plugin import PluginSpec, hookimpl, host_of
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -65,19 +65,19 @@ async def startup(app: FastAPI, settings: AnomalySettings) -> None:
 
     runtime = AnomalyRuntime(app, settings)
     await runtime.start()
-    app.state.host.data[NAME] = runtime
+    host_of(app).data[NAME] = runtime
 
 
 @hookimpl
 async def shutdown(app: FastAPI) -> None:
-    runtime = app.state.host.data.pop(NAME, None)
+    runtime = host_of(app).data.pop(NAME, None)
     if runtime is not None:
         await runtime.stop()
 
 
 @hookimpl
 def changes_committed(app: FastAPI, changes: list[Change]) -> None:
-    runtime = app.state.host.data.get(NAME)
+    runtime = host_of(app).data.get(NAME)
     if runtime is not None:  # None before startup (migrations) and after shutdown
         runtime.notice(changes)
 
@@ -87,7 +87,7 @@ def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult
     from modular_server.plugin import HealthResult
 
     async def detector() -> HealthResult:
-        runtime = app.state.host.data.get(NAME)
+        runtime = host_of(app).data.get(NAME)
         if runtime is None:
             return HealthResult("fail", "not started")
         if runtime.last_error:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from modular_server.plugin import PluginSpec, hookimpl
+from modular_server.plugin import PluginSpec, hookimpl, host_of
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
@@ -61,12 +61,12 @@ async def startup(app: FastAPI, settings: CacheSettings) -> None:
         remote = RemoteCache(core.redis_url, settings, prefix)
     runtime = CacheRuntime(settings, TagRules(Base.metadata, settings), f"{__version__}/{PLUGIN.version}", remote)
     await runtime.start(core.redis_url)
-    app.state.host.data[NAME] = runtime
+    host_of(app).data[NAME] = runtime
 
 
 @hookimpl
 async def shutdown(app: FastAPI) -> None:
-    runtime = app.state.host.data.pop(NAME, None)
+    runtime = host_of(app).data.pop(NAME, None)
     if runtime is not None:
         await runtime.stop()
 
@@ -75,26 +75,26 @@ async def shutdown(app: FastAPI) -> None:
 def lookup_response(
     app: FastAPI, ctx: RequestContext, headers: Headers
 ) -> CachedResponse | Awaitable[CachedResponse | None] | None:
-    runtime = app.state.host.data.get(NAME)
+    runtime = host_of(app).data.get(NAME)
     return None if runtime is None else runtime.lookup(ctx, headers)
 
 
 @hookimpl
 def before_response(app: FastAPI, ctx: RequestContext, response: ResponseInfo) -> None:
     if NAME in ctx.extras:
-        app.state.host.data[NAME].before_response(ctx, response)
+        host_of(app).data[NAME].before_response(ctx, response)
 
 
 @hookimpl
 def request_finished(app: FastAPI, ctx: RequestContext, response: ResponseInfo) -> Awaitable[None] | None:
     if NAME not in ctx.extras:
         return None
-    return app.state.host.data[NAME].finished(ctx)
+    return host_of(app).data[NAME].finished(ctx)
 
 
 @hookimpl
 def changes_committed(app: FastAPI, changes: list[Change]) -> Awaitable[Any] | None:
-    runtime = app.state.host.data.get(NAME)
+    runtime = host_of(app).data.get(NAME)
     return None if runtime is None else runtime.on_changes(changes)
 
 
@@ -103,7 +103,7 @@ def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult
     async def redis() -> HealthResult:
         from modular_server.plugin import HealthResult
 
-        runtime = app.state.host.data.get(NAME)
+        runtime = host_of(app).data.get(NAME)
         return HealthResult("fail", "not started") if runtime is None else runtime.health()
 
     return {"redis": redis}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, and_, exists, func, select
 
-from modular_server.plugin import Base, DomainEvent
+from modular_server.plugin import Base, DomainEvent, host_of
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -57,7 +57,7 @@ def _event(event_type: str, payload: dict[str, Any], stichtag: date) -> DomainEv
 
 async def expiring_batches(app: FastAPI, stichtag: date, tage: int) -> AsyncIterator[list[DomainEvent]]:
     """``charge.laeuft_ab`` per free batch with ``stichtag <= mhd <= stichtag + tage`` (stocked, while lager serves)."""
-    host = app.state.host
+    host = host_of(app)
     charge, artikel = _table(host, "chargen", "charge"), _table(host, "artikel", "artikel")
     if charge is None or artikel is None:
         return
@@ -100,7 +100,7 @@ async def expiring_batches(app: FastAPI, stichtag: date, tage: int) -> AsyncIter
 
 async def low_stock(app: FastAPI, stichtag: date) -> AsyncIterator[list[DomainEvent]]:
     """``bestand.unter_mindestbestand`` per active artikel whose total stock is below its Mindestbestand."""
-    host = app.state.host
+    host = host_of(app)
     artikel, bestand = _table(host, "artikel", "artikel"), _table(host, "lager", "bestand")
     if artikel is None or bestand is None:
         return
