@@ -63,11 +63,9 @@ def local_time(moment: datetime, zone: tzinfo) -> datetime:
     return aware.astimezone(zone)
 
 
-def usual_quantity(same_type: Iterable[float], recent: Iterable[Movement]) -> float | None:
+def usual_quantity(same_type: Sequence[float], recent: Iterable[float]) -> float | None:
     """Median quantity of the same type, or of all recent movements while that type is rare."""
-    pool = list(same_type)
-    if len(pool) < SAME_TYPE_MINIMUM:
-        pool = [float(m.menge) for m in recent]
+    pool = same_type if len(same_type) >= SAME_TYPE_MINIMUM else list(recent)
     return median(pool) if pool else None
 
 
@@ -80,38 +78,60 @@ def _hour_distance(hour: int, seen: Iterable[int]) -> float:
     return float(min((min(abs(hour - h), 24 - abs(hour - h)) for h in seen), default=0))
 
 
+class ArtikelActivity:
+    """The recent activity of one artikel, advanced movement by movement (in id order).
+
+    Training, rescoring and live scoring all step through an artikel's movements with one of
+    these, so they see the same numbers; rescoring keeps one across chunk boundaries, live
+    scoring warms one up on the artikel's last HISTORY movements without judging them.
+    """
+
+    __slots__ = ("by_type", "gaps", "last_local", "recent", "seen")
+
+    def __init__(self) -> None:
+        self.seen = 0
+        #: (typ, quantity, local hour, local weekday) of the last RECENT movements
+        self.recent: deque[tuple[str, float, int, int]] = deque(maxlen=RECENT)
+        self.gaps: deque[float] = deque(maxlen=RECENT)
+        self.by_type: dict[str, deque[float]] = {typ: deque(maxlen=PER_TYPE) for typ in TYPEN}
+        self.last_local: datetime | None = None
+
+    def step(self, movement: Movement, zone: tzinfo, *, judge: bool = True) -> list[float] | None:
+        """The movement's feature vector (None while warming up or not judged); then remember it."""
+        local = local_time(movement.created_at, zone)
+        last = self.last_local
+        gap = max((local - last).total_seconds() / 3600, MIN_GAP_HOURS) if last is not None else MIN_GAP_HOURS
+        menge = float(movement.menge)
+        vector = self._vector(movement.typ, menge, local, gap) if judge and self.seen >= WARMUP else None
+        if last is not None:
+            self.gaps.append(gap)
+        self.recent.append((movement.typ, menge, local.hour, local.weekday()))
+        self.by_type.setdefault(movement.typ, deque(maxlen=PER_TYPE)).append(menge)
+        self.last_local = local
+        self.seen += 1
+        return vector
+
+    def _vector(self, typ: str, menge: float, local: datetime, gap: float) -> list[float]:
+        recent = self.recent
+        usual = usual_quantity(self.by_type.get(typ, ()), (r[1] for r in recent))
+        ratio = menge / usual if usual and menge > 0 else 1.0
+        count = len(recent)
+        weekday = local.weekday()
+        gaps = self.gaps
+        return [
+            _beyond(math.log(ratio), USUAL_QUANTITY_BAND),
+            max(0.0, _hour_distance(local.hour, (r[2] for r in recent)) - 1),
+            max(0.0, USUAL_WEEKDAY_SHARE - sum(r[3] == weekday for r in recent) / count) / USUAL_WEEKDAY_SHARE,
+            max(0.0, sum(r[0] == "inventur" for r in recent) / count - USUAL_INVENTUR_SHARE),
+            _beyond(math.log(gap / median(gaps)), USUAL_GAP_BAND) if gaps else 0.0,
+        ]
+
+
 def sequence_features(sequence: Sequence[Movement], zone: tzinfo) -> list[list[float] | None]:
     """Feature vectors for one artikel's movements (ordered by id), each from its predecessors only;
     None for a movement with fewer than WARMUP predecessors."""
-    recent: deque[tuple[Movement, datetime]] = deque(maxlen=RECENT)
-    gaps: deque[float] = deque(maxlen=RECENT)
-    by_type: dict[str, deque[float]] = {typ: deque(maxlen=PER_TYPE) for typ in TYPEN}
-    vectors: list[list[float] | None] = []
-    for position, movement in enumerate(sequence):
-        local = local_time(movement.created_at, zone)
-        gap = max((local - recent[-1][1]).total_seconds() / 3600, MIN_GAP_HOURS) if recent else MIN_GAP_HOURS
-        if position >= WARMUP:
-            usual = usual_quantity(by_type[movement.typ], (m for m, _ in recent))
-            menge = float(movement.menge)
-            ratio = menge / usual if usual and menge > 0 else 1.0
-            count = len(recent)
-            vectors.append(
-                [
-                    _beyond(math.log(ratio), USUAL_QUANTITY_BAND),
-                    max(0.0, _hour_distance(local.hour, (t.hour for _, t in recent)) - 1),
-                    max(0.0, USUAL_WEEKDAY_SHARE - sum(t.weekday() == local.weekday() for _, t in recent) / count)
-                    / USUAL_WEEKDAY_SHARE,
-                    max(0.0, sum(m.typ == "inventur" for m, _ in recent) / count - USUAL_INVENTUR_SHARE),
-                    _beyond(math.log(gap / median(gaps)), USUAL_GAP_BAND) if gaps else 0.0,
-                ]
-            )
-        else:
-            vectors.append(None)
-        if recent:
-            gaps.append(gap)
-        recent.append((movement, local))
-        by_type[movement.typ].append(float(movement.menge))
-    return vectors
+    activity = ArtikelActivity()
+    return [activity.step(movement, zone) for movement in sequence]
 
 
 def as_dict(vector: Sequence[float]) -> dict[str, float]:
