@@ -21,7 +21,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
-from statistics import median
 from typing import Any
 
 TYPEN = ("eingang", "ausgang", "umbuchung", "inventur", "storno")
@@ -66,7 +65,7 @@ def local_time(moment: datetime, zone: tzinfo) -> datetime:
 def usual_quantity(same_type: Sequence[float], recent: Iterable[float]) -> float | None:
     """Median quantity of the same type, or of all recent movements while that type is rare."""
     pool = same_type if len(same_type) >= SAME_TYPE_MINIMUM else list(recent)
-    return median(pool) if pool else None
+    return _median(pool) if pool else None
 
 
 def _beyond(log_ratio: float, band: float) -> float:
@@ -74,8 +73,18 @@ def _beyond(log_ratio: float, band: float) -> float:
     return math.copysign(max(0.0, abs(log_ratio) - band), log_ratio)
 
 
-def _hour_distance(hour: int, seen: Iterable[int]) -> float:
-    return float(min((min(abs(hour - h), 24 - abs(hour - h)) for h in seen), default=0))
+def _median(values: Iterable[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _nearest_hour(counts: Sequence[int], hour: int) -> int:
+    """Hours (around the clock) from ``hour`` to the nearest hour with a count."""
+    for distance in range(13):
+        if counts[(hour + distance) % 24] or counts[(hour - distance) % 24]:
+            return distance
+    return 0
 
 
 class ArtikelActivity:
@@ -83,17 +92,22 @@ class ArtikelActivity:
 
     Training, rescoring and live scoring all step through an artikel's movements with one of
     these, so they see the same numbers; rescoring keeps one across chunk boundaries, live
-    scoring warms one up on the artikel's last HISTORY movements without judging them.
+    scoring warms one up on the artikel's last HISTORY movements without judging them. Counts
+    of hours, weekdays and inventory corrections over the recent movements are kept as they
+    change, so a step costs the same however long the recent window is.
     """
 
-    __slots__ = ("by_type", "gaps", "last_local", "recent", "seen")
+    __slots__ = ("by_type", "gaps", "hours", "inventur", "last_local", "recent", "seen", "weekdays")
 
     def __init__(self) -> None:
         self.seen = 0
         #: (typ, quantity, local hour, local weekday) of the last RECENT movements
-        self.recent: deque[tuple[str, float, int, int]] = deque(maxlen=RECENT)
+        self.recent: deque[tuple[str, float, int, int]] = deque()
+        self.hours = [0] * 24
+        self.weekdays = [0] * 7
+        self.inventur = 0
         self.gaps: deque[float] = deque(maxlen=RECENT)
-        self.by_type: dict[str, deque[float]] = {typ: deque(maxlen=PER_TYPE) for typ in TYPEN}
+        self.by_type: dict[str, deque[float]] = {}
         self.last_local: datetime | None = None
 
     def step(self, movement: Movement, zone: tzinfo, *, judge: bool = True) -> list[float] | None:
@@ -102,28 +116,40 @@ class ArtikelActivity:
         last = self.last_local
         gap = max((local - last).total_seconds() / 3600, MIN_GAP_HOURS) if last is not None else MIN_GAP_HOURS
         menge = float(movement.menge)
-        vector = self._vector(movement.typ, menge, local, gap) if judge and self.seen >= WARMUP else None
+        typ = movement.typ
+        hour, weekday = local.hour, local.weekday()
+        vector = self._vector(typ, menge, hour, weekday, gap) if judge and self.seen >= WARMUP else None
         if last is not None:
             self.gaps.append(gap)
-        self.recent.append((movement.typ, menge, local.hour, local.weekday()))
-        self.by_type.setdefault(movement.typ, deque(maxlen=PER_TYPE)).append(menge)
+        recent = self.recent
+        if len(recent) == RECENT:
+            old_typ, _, old_hour, old_weekday = recent.popleft()
+            self.hours[old_hour] -= 1
+            self.weekdays[old_weekday] -= 1
+            self.inventur -= old_typ == "inventur"
+        recent.append((typ, menge, hour, weekday))
+        self.hours[hour] += 1
+        self.weekdays[weekday] += 1
+        self.inventur += typ == "inventur"
+        same_type = self.by_type.get(typ)
+        if same_type is None:
+            same_type = self.by_type[typ] = deque(maxlen=PER_TYPE)
+        same_type.append(menge)
         self.last_local = local
         self.seen += 1
         return vector
 
-    def _vector(self, typ: str, menge: float, local: datetime, gap: float) -> list[float]:
-        recent = self.recent
-        usual = usual_quantity(self.by_type.get(typ, ()), (r[1] for r in recent))
+    def _vector(self, typ: str, menge: float, hour: int, weekday: int, gap: float) -> list[float]:
+        count = len(self.recent)
+        usual = usual_quantity(self.by_type.get(typ, ()), (r[1] for r in self.recent))
         ratio = menge / usual if usual and menge > 0 else 1.0
-        count = len(recent)
-        weekday = local.weekday()
         gaps = self.gaps
         return [
             _beyond(math.log(ratio), USUAL_QUANTITY_BAND),
-            max(0.0, _hour_distance(local.hour, (r[2] for r in recent)) - 1),
-            max(0.0, USUAL_WEEKDAY_SHARE - sum(r[3] == weekday for r in recent) / count) / USUAL_WEEKDAY_SHARE,
-            max(0.0, sum(r[0] == "inventur" for r in recent) / count - USUAL_INVENTUR_SHARE),
-            _beyond(math.log(gap / median(gaps)), USUAL_GAP_BAND) if gaps else 0.0,
+            max(0.0, float(_nearest_hour(self.hours, hour) - 1)),
+            max(0.0, USUAL_WEEKDAY_SHARE - self.weekdays[weekday] / count) / USUAL_WEEKDAY_SHARE,
+            max(0.0, self.inventur / count - USUAL_INVENTUR_SHARE),
+            _beyond(math.log(gap / _median(gaps)), USUAL_GAP_BAND) if gaps else 0.0,
         ]
 
 

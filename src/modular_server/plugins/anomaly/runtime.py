@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -53,7 +54,8 @@ class AnomalyRuntime:
         self.app = app
         self.settings = settings
         self.db = app.state.db
-        self.zone = ZoneInfo(settings.timezone)
+        # datetime.UTC itself: converting the ledger's UTC times to it is free
+        self.zone: tzinfo = UTC if settings.timezone == "UTC" else ZoneInfo(settings.timezone)
         self.directory: Path = app.state.settings.data_dir / "anomaly"
         #: committed movement ids to score (None: a bulk insert - score everything new)
         self.queue: asyncio.Queue[int | None] = asyncio.Queue()
@@ -67,6 +69,11 @@ class AnomalyRuntime:
         self._scoring = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._jobs: set[asyncio.Task[None]] = set()
+        #: live scoring: each recently booked artikel's activity through ``_activities_through``
+        #: (the position this runtime scored up to itself; any gap - another worker scored, a
+        #: late commit, a failed round - empties it, and histories are read again)
+        self._activities: OrderedDict[int, features.ArtikelActivity] = OrderedDict()
+        self._activities_through: int | None = None
 
     # --- life ------------------------------------------------------------------------------
 
@@ -188,7 +195,10 @@ class AnomalyRuntime:
 
     async def score_new(self, noticed: Sequence[int] = ()) -> int:
         """Score movements after the stored position (and ``noticed`` ones that committed late),
-        CHUNK at a time; returns the new anomalies."""
+        up to CHUNK a round; returns the new anomalies.
+
+        Per round: one SELECT of the new movements, one of the histories of the artikel not in
+        the activity cache, one ``score_samples`` call per model, multi-row INSERTs."""
         async with self._scoring:
             async with self.db.session() as session:
                 after = await queries.position(session, MOVEMENTS)
@@ -196,20 +206,24 @@ class AnomalyRuntime:
             new = 0
             while True:
                 await self._load_models()
+                models = dict(self.models)
+                if self._activities_through != after or late or not models:
+                    self._activities.clear()
+                self._activities_through = None  # until this round is stored
                 async with self.db.session() as session:
                     batch = await queries.movements_to_score(session, after, None, late, CHUNK)
+                    missing = {m.artikel_id for m, _ in batch} - self._activities.keys()
                     histories = (
-                        await queries.recent_history(
-                            session, [m.artikel_id for m, _ in batch], min(m.id for m, _ in batch)
-                        )
-                        if batch and self.models
+                        await queries.recent_history(session, list(missing), min(m.id for m, _ in batch))
+                        if missing and models
                         else {}
                     )
                 if not batch:
+                    self._activities_through = after
                     return new
                 verdict = (
-                    await asyncio.to_thread(self._judge_new, dict(self.models), histories, batch)
-                    if self.models
+                    await asyncio.to_thread(self._judge_new, models, histories, batch)
+                    if models
                     else scoring.Verdict(0, [])
                 )
                 top = max(movement.id for movement, _ in batch)
@@ -223,6 +237,7 @@ class AnomalyRuntime:
 
                 new += await self.db.transaction(work)
                 after, late = max(after, top), []
+                self._activities_through = after if models else None
                 if len(batch) < CHUNK:
                     return new
 
@@ -232,7 +247,9 @@ class AnomalyRuntime:
         histories: dict[int, list[Movement]],
         batch: Sequence[queries.Scoped],
     ) -> scoring.Verdict:
-        return scoring.judge(models, scoring.vectors_after_history(histories, batch, self.zone), self.zone)
+        keep = self.settings.scoring_cache_artikel
+        vectors = scoring.vectors_of_new(self._activities, histories, batch, self.zone, keep)
+        return scoring.judge(models, vectors, self.zone)
 
     async def rescore(self, progress: JobProgress | None = None) -> int:
         """Score every movement up to the scoring position again with the current models

@@ -3,6 +3,7 @@ chunk of movements. Pure computation, run in a worker thread by the runtime."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -62,11 +63,16 @@ def judge(models: Mapping[str, Trained], items: Sequence[Vectored], zone: tzinfo
     return Verdict(scored, findings)
 
 
-def vectors_after_history(
-    histories: Mapping[int, Sequence[Movement]], batch: Sequence[tuple[Movement, str | None]], zone: tzinfo
+def vectors_of_new(
+    activities: OrderedDict[int, ArtikelActivity],
+    histories: Mapping[int, Sequence[Movement]],
+    batch: Sequence[tuple[Movement, str | None]],
+    zone: tzinfo,
+    keep: int,
 ) -> list[Vectored]:
-    """Feature vectors of new movements, each artikel's activity warmed up on its history first."""
-    activities: dict[int, ArtikelActivity] = {}
+    """Feature vectors of new movements. ``activities`` holds each artikel's activity up to the
+    batch (least recently used first); one missing is warmed up on its ``histories`` first.
+    Afterwards it holds at most ``keep`` artikel."""
     found: list[Vectored] = []
     for movement, kategorie in sorted(batch, key=lambda scoped: (scoped[0].artikel_id, scoped[0].id)):
         activity = activities.get(movement.artikel_id)
@@ -74,9 +80,13 @@ def vectors_after_history(
             activity = activities[movement.artikel_id] = ArtikelActivity()
             for earlier in histories.get(movement.artikel_id, ()):
                 activity.step(earlier, zone, judge=False)
+        else:
+            activities.move_to_end(movement.artikel_id)
         vector = activity.step(movement, zone)
         if vector is not None:
             found.append((movement, kategorie, vector))
+    while len(activities) > keep:
+        activities.popitem(last=False)
     return found
 
 

@@ -38,3 +38,6 @@ class AnomalySettings(PluginSettings):
     #: a queued or running job without a sign of life for this long has lost its process: it is
     #: marked interrupted (at the next start, or when a new job is requested)
     job_stale_seconds: float = Field(default=120.0, gt=0)
+    #: live scoring keeps the recent activity of this many artikel in memory (a few KB each), so
+    #: a new movement of one of them needs no history read
+    scoring_cache_artikel: int = Field(default=10_000, ge=0)
