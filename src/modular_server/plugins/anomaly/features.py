@@ -52,7 +52,8 @@ class Movement:
     id: int
     artikel_id: int
     typ: str
-    menge: Decimal
+    #: read as a float (the features need nothing more precise)
+    menge: float | Decimal
     created_at: datetime
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, func, or_, select, tuple_
+from sqlalchemy import Float, Row, Table, cast, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.plugin import NotFound, PageRequest
@@ -84,12 +84,17 @@ async def confirmed_movements(session: AsyncSession) -> set[int]:
     return {int(r) for r in rows}
 
 
+def _menge() -> Any:
+    # features need a float; the driver's Decimal would cost more than the rest of the row
+    return cast(LAGERBEWEGUNG.c.menge, Float).label("menge")
+
+
 def _scoped() -> Any:
     return select(
         LAGERBEWEGUNG.c.id,
         LAGERBEWEGUNG.c.artikel_id,
         LAGERBEWEGUNG.c.typ,
-        LAGERBEWEGUNG.c.menge,
+        _menge(),
         LAGERBEWEGUNG.c.created_at,
         ARTIKEL.c.kategorie,
     ).join(ARTIKEL, ARTIKEL.c.id == LAGERBEWEGUNG.c.artikel_id)
@@ -123,7 +128,7 @@ async def movements_to_score(
 
 def _movement_columns() -> Any:
     c = LAGERBEWEGUNG.c
-    return select(c.id, c.artikel_id, c.typ, c.menge, c.created_at)
+    return select(c.id, c.artikel_id, c.typ, _menge(), c.created_at)
 
 
 async def recent_history(
@@ -132,7 +137,7 @@ async def recent_history(
     """Per artikel its last HISTORY movements before ``before_id``, oldest first, in one statement.
 
     A per-artikel lower bound (the HISTORY-th id below ``before_id``, one index probe each) keeps
-    the join to index ranges of (artikel_id, id) - works on SQLite and PostgreSQL alike.
+    the join to index ranges of (artikel_id, id) - works on SQLite (3.35+) and PostgreSQL alike.
     """
     if not artikel_ids:
         return {}
@@ -149,6 +154,8 @@ async def recent_history(
         select(ARTIKEL.c.id.label("artikel_id"), func.coalesce(lowest, 0).label("low"))
         .where(ARTIKEL.c.id.in_(sorted(set(artikel_ids))))
         .cte("bounds")
+        # each bound computed once per artikel: inlined, PostgreSQL would run the subquery per ledger row
+        .prefix_with("MATERIALIZED")
     )
     c = LAGERBEWEGUNG.c
     rows = await session.execute(

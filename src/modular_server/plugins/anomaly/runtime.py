@@ -138,12 +138,14 @@ class AnomalyRuntime:
         await self.jobs_done()
 
     async def _run(self, job_id: int, rescore: bool) -> None:
-        if not await jobs.begin(self.db, job_id):
-            return  # no longer queued: marked interrupted meanwhile
         progress = JobProgress(job_id)
-        beating = asyncio.get_running_loop().create_task(self._beat(progress))
         status, error = "failed", None
+        beating: asyncio.Task[None] | None = None
         try:
+            if not await jobs.begin(self.db, job_id):
+                status = "interrupted"  # no longer queued: marked so meanwhile (finish changes nothing)
+                return
+            beating = asyncio.get_running_loop().create_task(self._beat(progress))
             await self._train(progress, rescore=rescore)
             status = "succeeded"
         except asyncio.CancelledError:
@@ -153,10 +155,11 @@ class AnomalyRuntime:
             self._failed("training", exc)
             error = f"{type(exc).__name__}: {exc}"
         finally:
-            beating.cancel()
+            if beating is not None:
+                beating.cancel()
             if status == "succeeded":
                 progress.phase, progress.progress = "done", 1.0
-            await jobs.finish(self.db, progress, status, error)
+            await jobs.finish(self.db, progress, status, error)  # a job not begun ends too (queued -> *)
             log.info("anomaly: job %d %s (%s)", job_id, status, progress.values())
 
     async def _beat(self, progress: JobProgress) -> None:
@@ -268,26 +271,34 @@ class AnomalyRuntime:
             kategorien = await queries.kategorien(session)
         stream = scoring.Stream(self.zone)
         start = progress.progress
-        after: tuple[int, int] | None = None
         new = 0
-        while models:
-            async with self.db.session() as session:
-                chunk = await queries.movements_by_artikel(session, after, upto, RESCORE_CHUNK)
-            if not chunk:
-                break
-            verdict = await asyncio.to_thread(self._judge_chunk, models, stream, chunk, kategorien)
-            found = await self.db.transaction(
-                lambda session, findings=verdict.findings: service.store_findings(session, findings)
-            )
-            new += found
-            progress.movements_seen += len(chunk)
-            progress.movements_scored += verdict.scored
-            progress.anomalies_found += found
-            progress.progress = start + (1 - start) * min(1.0, progress.movements_seen / max(total, 1))
-            after = (chunk[-1].artikel_id, chunk[-1].id)
-            if len(chunk) < RESCORE_CHUNK:
-                break
+        # the next chunk is read while the worker thread judges this one
+        reading = asyncio.create_task(self._rescore_chunk(None, upto)) if models else None
+        try:
+            while reading is not None:
+                chunk = await reading
+                reading = None
+                if not chunk:
+                    break
+                if len(chunk) == RESCORE_CHUNK:
+                    reading = asyncio.create_task(self._rescore_chunk((chunk[-1].artikel_id, chunk[-1].id), upto))
+                verdict = await asyncio.to_thread(self._judge_chunk, models, stream, chunk, kategorien)
+                found = await self.db.transaction(
+                    lambda session, findings=verdict.findings: service.store_findings(session, findings)
+                )
+                new += found
+                progress.movements_seen += len(chunk)
+                progress.movements_scored += verdict.scored
+                progress.anomalies_found += found
+                progress.progress = start + (1 - start) * min(1.0, progress.movements_seen / max(total, 1))
+        finally:
+            if reading is not None:
+                reading.cancel()
         return new
+
+    async def _rescore_chunk(self, after: tuple[int, int] | None, upto: int) -> list[Movement]:
+        async with self.db.session() as session:
+            return await queries.movements_by_artikel(session, after, upto, RESCORE_CHUNK)
 
     def _judge_chunk(
         self,
