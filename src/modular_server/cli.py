@@ -189,6 +189,7 @@ def build_parser(plugin_commands: Sequence[CliCommand]) -> argparse.ArgumentPars
     plugins.add_argument("--json", action="store_true", help="print JSON")
     plugins.add_argument("--check", action="store_true", help="exit 1 when an enabled plugin is not active")
     plugins.set_defaults(handler=_plugins)
+    plugins.epilog = "modular-server plugins new NAME [--dir D]: generate a new plugin package"
 
     db = sub.add_parser("db", help="database migrations")
     db.add_argument("action", choices=("upgrade", "current", "check", "revision"))
@@ -213,7 +214,18 @@ def build_parser(plugin_commands: Sequence[CliCommand]) -> argparse.ArgumentPars
     return parser
 
 
+def _plugins_new(words: list[str]) -> int | None:
+    """``plugins new NAME [--dir D]`` writes files only (no settings, app or database); None otherwise."""
+    if words[:2] != ["plugins", "new"]:
+        return None
+    from modular_server.authoring.command import run
+
+    return run(words[2:])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if (generated := _plugins_new(list(sys.argv[1:] if argv is None else argv))) is not None:
+        return generated
     settings = Settings()
     configure_logging(settings)
     try:
