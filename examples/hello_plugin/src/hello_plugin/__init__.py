@@ -1,52 +1,59 @@
-"""The smallest useful plugin: a route, a settings model, and an observer hook."""
+"""A small, complete plugin built on the public API only (``modular_server.plugin``).
+
+It greets (``GET /api/v1/hello``), stores greetings in its own table with its own migration
+(``POST``/``GET /api/v1/hello/greetings``, a paginated list), reads its settings from
+``MODULAR_SERVER_HELLO__*``, and counts the requests the server answered with an observer hook
+(``GET /api/v1/hello/stats``).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
-from modular_server.hooks import PluginSpec, hookimpl
+from modular_server.plugin import PluginSpec, hookimpl
 
 PLUGIN = PluginSpec(
     name="hello",
-    version="0.1.0",
-    description="Says hello and counts answered requests",
+    version="0.2.0",
+    description="Says hello, keeps greetings and counts answered requests",
     prefixes=("/api/v1/hello",),
 )
 
 
-class HelloSettings(BaseModel):
-    greeting: str = "Hallo"
-
-
-router = APIRouter(prefix="/api/v1/hello", tags=["hello"])
-
-
-@router.get("")
-async def hello(request: Request, name: str = "Welt") -> dict[str, str]:
-    settings: HelloSettings = request.app.state.host.settings_for("hello")
-    return {"message": f"{settings.greeting}, {name}!"}
-
-
-@router.get("/stats")
-async def stats(request: Request) -> dict[str, int]:
-    return {"requests_seen": request.app.state.host.data["hello"]["requests"]}
-
-
 @hookimpl
 def plugin_settings() -> type[BaseModel]:
+    from hello_plugin.settings import HelloSettings
+
     return HelloSettings
 
 
 @hookimpl
+def register_models() -> list[ModuleType]:
+    from hello_plugin import models
+
+    return [models]
+
+
+@hookimpl
+def migration_locations() -> Path:
+    return Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
 def register_routes() -> list[APIRouter]:
+    from hello_plugin.routes import router
+
     return [router]
 
 
 @hookimpl
 def startup(app: Any) -> None:
+    # a plugin's state lives on the app, under its own name - never in module globals
     app.state.host.data["hello"] = {"requests": 0}
 
 
