@@ -28,30 +28,30 @@ def _imported_modules(path: Path) -> set[str]:
 
 
 def test_generates_a_complete_package(tmp_path, capsys):
-    target = tmp_path / "lieferanten"
-    assert main(["plugins", "new", "lieferanten", "--dir", str(target)]) == 0
+    target = tmp_path / "kit_sample"
+    assert main(["plugins", "new", "kit_sample", "--dir", str(target)]) == 0
     written = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
     assert written == [
         "README.md",
         "pyproject.toml",
-        "src/lieferanten/__init__.py",
-        "src/lieferanten/health.py",
-        "src/lieferanten/migrations/versions/lieferanten_0001_items.py",
-        "src/lieferanten/models.py",
-        "src/lieferanten/routes.py",
-        "src/lieferanten/schemas.py",
-        "src/lieferanten/settings.py",
-        "tests/test_lieferanten.py",
+        "src/kit_sample/__init__.py",
+        "src/kit_sample/health.py",
+        "src/kit_sample/migrations/versions/kit_sample_0001_items.py",
+        "src/kit_sample/models.py",
+        "src/kit_sample/routes.py",
+        "src/kit_sample/schemas.py",
+        "src/kit_sample/settings.py",
+        "tests/test_kit_sample.py",
     ]
-    assert f"wrote plugin 'lieferanten' to {target}" in capsys.readouterr().out
+    assert f"wrote plugin 'kit_sample' to {target}" in capsys.readouterr().out
     pyproject = (target / "pyproject.toml").read_text()
-    assert '[project.entry-points."modular_server.plugins"]\nlieferanten = "lieferanten"' in pyproject
-    assert 'name = "modular-server-lieferanten"' in pyproject
+    assert '[project.entry-points."modular_server.plugins"]\nkit_sample = "kit_sample"' in pyproject
+    assert 'name = "modular-server-kit-sample"' in pyproject
     assert "[tool.pytest" not in pyproject, "the pytest plugin configures itself"
-    migration = (target / "src/lieferanten/migrations/versions/lieferanten_0001_items.py").read_text()
-    assert 'revision: str = "lieferanten_0001"' in migration
-    assert 'branch_labels: str | Sequence[str] | None = ("lieferanten",)' in migration
-    assert "SecretStr" in (target / "src/lieferanten/settings.py").read_text()
+    migration = (target / "src/kit_sample/migrations/versions/kit_sample_0001_items.py").read_text()
+    assert 'revision: str = "kit_sample_0001"' in migration
+    assert 'branch_labels: str | Sequence[str] | None = ("kit_sample",)' in migration
+    assert "SecretStr" in (target / "src/kit_sample/settings.py").read_text()
 
 
 def test_the_default_directory_is_named_after_the_distribution(tmp_path, monkeypatch):
@@ -61,7 +61,7 @@ def test_the_default_directory_is_named_after_the_distribution(tmp_path, monkeyp
 
 
 def test_generated_code_imports_only_the_public_api(tmp_path):
-    generate_plugin("lieferanten", tmp_path / "p")
+    generate_plugin("kit_sample", tmp_path / "p")
     for path in (tmp_path / "p").rglob("*.py"):
         ours = {m for m in _imported_modules(path) if m.split(".")[0] == "modular_server"}
         assert ours <= PUBLIC_MODULES, f"{path.name} imports {ours - PUBLIC_MODULES}"
@@ -76,7 +76,7 @@ def test_generated_code_is_lint_and_format_clean(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name", ["Lieferanten", "lieferanten-x", "1st", "_private", "class", "a" * 41, "", "süd", "x y"]
+    "name", ["Lieferanten", "kit-sample", "1st", "_private", "class", "a" * 41, "", "süd", "x y", "json"]
 )
 def test_a_bad_name_is_a_one_line_error_with_exit_code_2(name, tmp_path, capsys):
     target = tmp_path / "out"
@@ -87,23 +87,32 @@ def test_a_bad_name_is_a_one_line_error_with_exit_code_2(name, tmp_path, capsys)
     assert not target.exists()
 
 
+def test_the_name_of_an_installed_plugin_is_refused(tmp_path, capsys):
+    assert main(["plugins", "new", "artikel", "--dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "error: a plugin named 'artikel' is already installed (modular_server.plugins.artikel); choose another name\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_existing_directory_is_never_overwritten(tmp_path, capsys):
     target = tmp_path / "taken"
     target.mkdir()
     (target / "keep.txt").write_text("mine")
-    assert main(["plugins", "new", "lieferanten", "--dir", str(target)]) == 2
+    assert main(["plugins", "new", "kit_sample", "--dir", str(target)]) == 2
     err = capsys.readouterr().err
     assert err == f"error: {target} exists; choose another --dir or remove it first\n"
     assert [p.name for p in target.iterdir()] == ["keep.txt"]
     with pytest.raises(PluginTemplateError):
-        generate_plugin("lieferanten", target)
+        generate_plugin("kit_sample", target)
 
 
 def test_the_command_needs_no_configuration(tmp_path):
     # a broken core setting must not stop a plugin author from generating a package
     env = {"PATH": "/usr/bin:/bin", "MODULAR_SERVER_PLUGINS__DISABLED": "not-json"}
     result = subprocess.run(
-        [sys.executable, "-m", "modular_server", "plugins", "new", "lieferanten", "--dir", str(tmp_path / "p")],
+        [sys.executable, "-m", "modular_server", "plugins", "new", "kit_sample", "--dir", str(tmp_path / "p")],
         env=env,
         capture_output=True,
         text=True,

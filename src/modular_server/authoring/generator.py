@@ -7,14 +7,17 @@ the plugin's name.
 
 from __future__ import annotations
 
+import importlib.metadata
 import keyword
 import re
+import sys
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from string import Template
 
 from modular_server import __version__
+from modular_server.core.sources import ENTRY_POINT_GROUP
 
 TEMPLATE_SUFFIX = ".tmpl"
 PATH_PLACEHOLDER = "PLUGIN_NAME"
@@ -36,7 +39,18 @@ def validate_name(name: str) -> str:
         )
     if keyword.iskeyword(name):
         raise PluginTemplateError(f"invalid plugin name {name!r}: it is a Python keyword")
+    if name in sys.stdlib_module_names:
+        raise PluginTemplateError(f"invalid plugin name {name!r}: its package would shadow the standard library's")
     return name
+
+
+def refuse_installed(name: str) -> None:
+    """A second plugin of the same name could never be active next to the installed one."""
+    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if entry_point.name == name:
+            raise PluginTemplateError(
+                f"a plugin named {name!r} is already installed ({entry_point.value}); choose another name"
+            )
 
 
 def _values(name: str) -> dict[str, str]:
@@ -64,6 +78,7 @@ def _files(root: Traversable, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[
 def generate_plugin(name: str, target: Path) -> list[Path]:
     """Write the plugin package ``name`` into ``target`` (which must not exist); the files written."""
     validate_name(name)
+    refuse_installed(name)
     if target.exists():
         raise PluginTemplateError(f"{target} exists; choose another --dir or remove it first")
     values = _values(name)
