@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from modular_server.authoring import generate_plugin
+from modular_server.testing.harness import in_ci
 from tests.authoring.support import plain_environment, run_pytest
 from tests.core.cli import CONSOLE_SCRIPT, clean_environment
 
@@ -80,8 +81,10 @@ def test_its_own_tests_pass_without_any_pytest_configuration(installed):
     assert not any(installed.glob("conftest.py")) and not any(installed.glob("*.ini"))
     result = run_pytest(installed, "-q")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "failed" not in result.stdout and "skipped" not in result.stdout
-    assert "16 passed" in result.stdout
+    summary = result.stdout.strip().splitlines()[-1]
+    assert "failed" not in summary and "error" not in summary, summary
+    # 8 behaviours on SQLite and PostgreSQL; without CI=true an unreachable PostgreSQL skips its half
+    assert "16 passed" in summary or (not in_ci() and "8 passed, 8 skipped" in summary), summary
 
 
 def test_it_serves_in_an_app(installed, database_url, tmp_path):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from modular_server.core.sources import ENTRY_POINT_GROUP
+from modular_server.testing.harness import in_ci
 from tests.core.cli import clean_environment
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello_plugin"
@@ -116,5 +117,7 @@ def test_the_examples_own_tests_pass_without_pytest_configuration(hello_installe
         check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "8 passed" in result.stdout
+    summary = result.stdout.strip().splitlines()[-1]
+    # 4 behaviours on SQLite and PostgreSQL; without CI=true an unreachable PostgreSQL skips its half
+    assert "8 passed" in summary or (not in_ci() and "4 passed, 4 skipped" in summary), summary
     assert "configfile: pyproject.toml" in result.stdout
