@@ -126,4 +126,10 @@ def test_the_command_needs_no_configuration(tmp_path):
 def test_plugins_help_names_the_new_command(capsys):
     with pytest.raises(SystemExit):
         main(["plugins", "--help"])
-    assert "modular-server plugins new NAME [--dir D]" in capsys.readouterr().out
+    assert "new       generate a new plugin package" in capsys.readouterr().out
+
+
+def test_the_command_also_runs_after_global_options(tmp_path):
+    # `--debug plugins new ...` goes through the parser (with settings) instead of the shortcut
+    assert main(["--debug", "plugins", "new", "kit_sample", "--dir", str(tmp_path / "p")]) == 0
+    assert (tmp_path / "p" / "src" / "kit_sample" / "models.py").is_file()

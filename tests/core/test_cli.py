@@ -28,7 +28,7 @@ def test_plugins_json_and_check_exit_codes(database_url, tmp_path):
     env = clean_environment(database_url, plugins__enabled=ONLY_HELLO)
     listed = run(["plugins", "--json", "--check"], env, tmp_path)
     assert listed.returncode == 0, listed.stderr
-    report = {item["name"]: item for item in json.loads(listed.stdout)}
+    report = {item["name"]: item for item in json.loads(listed.stdout)["items"]}
     assert report["hello"]["state"] == "active"
     assert report["hello"]["origin"] == "modular-server-hello: hello_plugin"
     assert {item["state"] for name, item in report.items() if name != "hello"} == {"disabled"}
@@ -75,7 +75,9 @@ def test_db_upgrade_current_and_check(database_url, tmp_path, backend):
     _drop_index(database_url, "ix_audit_log_at")
     drift = run(["db", "check"], env, tmp_path)
     assert drift.returncode == 1
-    assert drift.stdout.strip() == "drift core: add_index: ix_audit_log_at"
+    assert drift.stdout.strip() == (
+        "drift core: audit_log: index ix_audit_log_at on (at) in the models, missing in the database"
+    )
 
 
 def _drop_index(database_url: str, index: str) -> None:

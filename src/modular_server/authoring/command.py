@@ -10,23 +10,17 @@ from pathlib import Path
 from modular_server.authoring.generator import PluginTemplateError, generate_plugin
 
 EXIT_USAGE = 2
+HELP = "generate a new plugin package (model, migration, settings, routes, health check, tests)"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="modular-server plugins new",
-        description="Generate a complete, installable plugin package (model, migration, settings, "
-        "routes, health check, tests).",
-    )
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="the plugin's name: a lowercase Python identifier, e.g. lieferanten")
     parser.add_argument(
         "--dir", type=Path, default=None, help="where to write the package (default: ./modular-server-NAME)"
     )
-    return parser
 
 
-def run(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(argv)
+def generate(args: argparse.Namespace) -> int:
     target: Path = args.dir if args.dir is not None else Path.cwd() / f"modular-server-{args.name.replace('_', '-')}"
     try:
         written = generate_plugin(args.name, target)
@@ -36,3 +30,10 @@ def run(argv: Sequence[str]) -> int:
     print(f"wrote plugin {args.name!r} to {target} ({len(written)} files)")
     print(f"next: pip install -e '{target}[test]' && cd '{target}' && python -m pytest")
     return 0
+
+
+def run(argv: Sequence[str]) -> int:
+    """``argv`` after ``plugins new``; runs before (and without) the server's settings."""
+    parser = argparse.ArgumentParser(prog="modular-server plugins new", description=HELP)
+    configure(parser)
+    return generate(parser.parse_args(argv))

@@ -8,6 +8,7 @@ tables are left untouched, so disabling never drops data and never breaks an upg
 from __future__ import annotations
 
 import asyncio
+from argparse import Namespace
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,9 +107,9 @@ class Migrator:
                 "(or set MODULAR_SERVER_AUTO_MIGRATE=true)"
             )
 
-    async def drift(self) -> dict[str, list[str]]:
+    async def drift(self) -> dict[str, list[Drift]]:
         """Differences between each history's models and the live schema (empty = clean)."""
-        found: dict[str, list[str]] = {}
+        found: dict[str, list[Drift]] = {}
         for history in histories(self.host):
             async with self.db.engine.connect() as conn:
                 diffs = await conn.run_sync(_compare, history.tables)
@@ -123,6 +124,8 @@ class Migrator:
             raise KeyError(f"no migration history for plugin {name!r} (is it active, with migration_locations?)")
         first = not history.heads()
         cfg = history.config()
+        # the caller reports the written file; Alembic's own "Generating ..." would mix into --json
+        cfg.cmd_opts = Namespace(quiet=True)
 
         async def run() -> Any:
             async with self.db.engine.connect() as conn:
@@ -139,7 +142,10 @@ class Migrator:
                         rev_id=f"{name}_{len(list(history.versions.glob('*.py'))) + 1:04d}",
                     )
 
-                return await conn.run_sync(generate)
+                try:
+                    return await conn.run_sync(generate)
+                finally:
+                    await self.db.dispose()
 
         script = asyncio.run(run())
         return Path(script.path) if script is not None else None
@@ -149,7 +155,7 @@ def _current_heads(conn: Connection, version_table: str) -> set[str]:
     return set(MigrationContext.configure(conn, opts={"version_table": version_table}).get_current_heads())
 
 
-def _compare(conn: Connection, tables: Iterable[str]) -> list[str]:
+def _compare(conn: Connection, tables: Iterable[str]) -> list[Drift]:
     owned = set(tables)
 
     def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
@@ -159,13 +165,86 @@ def _compare(conn: Connection, tables: Iterable[str]) -> list[str]:
         return table is None or table.name in owned
 
     context = MigrationContext.configure(conn, opts={"include_object": include_object, "compare_type": True})
-    return [_describe(diff) for diff in compare_metadata(context, Base.metadata)]
+    found: list[Drift] = []
+    for diff in compare_metadata(context, Base.metadata):
+        # modifications of one column come as a list of operations; each is its own drift
+        for op in diff if isinstance(diff, list) else [diff]:
+            found.append(_describe(op))
+    return found
 
 
-def _describe(diff: Any) -> str:
-    if isinstance(diff, list):
-        return "; ".join(_describe(d) for d in diff)
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """One difference between the models and the database, named for a person."""
+
+    kind: str
+    table: str
+    column: str | None = None
+    #: the index or constraint concerned
+    name: str | None = None
+    detail: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.table}.{self.column}" if self.column else self.table
+        return f"{where}: {self.detail}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "table": self.table,
+            "column": self.column,
+            "name": self.name,
+            "detail": self.detail,
+            "text": str(self),
+        }
+
+
+_WHERE = {"add": "in the models, missing in the database", "remove": "in the database, not in the models"}
+_CONSTRAINT_KINDS = {
+    "index": "index",
+    "constraint": "unique constraint",
+    "fk": "foreign key",
+}
+
+
+def _describe(diff: tuple[Any, ...]) -> Drift:
     kind, *rest = diff
-    target = rest[0] if rest else None
-    name = getattr(target, "name", None) or (rest[2] if kind.startswith("modify") and len(rest) > 2 else target)
-    return f"{kind}: {name}"
+    verb, _, what = kind.partition("_")
+    if kind in ("add_table", "remove_table"):
+        return Drift(kind, rest[0].name, detail=f"table {_WHERE[verb]}")
+    if kind in ("add_column", "remove_column"):
+        _schema, table, column = rest
+        return Drift(kind, table, column.name, detail=f"column ({column.type!r}) {_WHERE[verb]}")
+    if verb in ("add", "remove") and what in _CONSTRAINT_KINDS:
+        constraint = rest[0]
+        columns = ", ".join(c.name for c in constraint.columns) if hasattr(constraint, "columns") else ""
+        label = _CONSTRAINT_KINDS[what]
+        target = ""
+        if what == "fk":
+            target = f" -> {constraint.referred_table.name}"
+        detail = f"{label} {constraint.name} on ({columns}){target} {_WHERE[verb]}"
+        return Drift(kind, constraint.table.name, name=constraint.name, detail=detail)
+    if kind.startswith("modify_"):
+        _schema, table, column, _kw, existing, new = rest
+        return Drift(kind, table, column, detail=f"{_modified(kind, existing, new)}")
+    if kind in ("add_table_comment", "remove_table_comment"):
+        return Drift(kind, rest[0].name, detail="table comment differs")
+    return Drift(kind, "?", detail=f"{kind}: {rest!r}")
+
+
+def _modified(kind: str, existing: Any, new: Any) -> str:
+    if kind == "modify_type":
+        return f"type {existing} in the database, {new!r} in the models"
+    if kind == "modify_nullable":
+
+        def nullable(value: Any) -> str:
+            return "NULL allowed" if value else "NOT NULL"
+
+        return f"{nullable(existing)} in the database, {nullable(new)} in the models"
+    what = kind.removeprefix("modify_")
+    return f"{what} {_text(existing)} in the database, {_text(new)} in the models"
+
+
+def _text(value: Any) -> str:
+    arg = getattr(value, "arg", value)  # a server default wraps its SQL text
+    return repr(str(getattr(arg, "text", arg))) if arg is not None else "none"

@@ -43,7 +43,11 @@ class IssuedKeyOut(BaseModel):
 @router.get("/plugins", summary="Every discovered plugin with state, reason and timings")
 @requires_scope("admin")
 async def plugins(request: Request) -> dict[str, Any]:
-    host = request.app.state.host
+    return plugins_document(request.app.state.host)
+
+
+def plugins_document(host: Any) -> dict[str, Any]:
+    """Every plugin's record and the load order: the one shape of this API and `plugins --json`."""
     return {
         "items": host.report(),
         "order": [name for name, _ in explain_order({n: r.requires for n, r in host.records.items()})],

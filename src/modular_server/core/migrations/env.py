@@ -4,9 +4,11 @@ Always run through :mod:`modular_server.core.migrator`, which hands over an open
 the version table of the plugin being migrated and the tables that plugin owns.
 """
 
+import importlib
 from typing import Any
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 
 from modular_server.core.database import Base
 
@@ -25,6 +27,26 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
     return table is None or table.name in owned
 
 
+# Read by name, not imported: the public API sits above the core and re-exports from it.
+PUBLIC_API = "modular_server.plugin"
+
+
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+    """Render a column type that is not SQLAlchemy's together with its import, so that a
+    generated migration runs as generated. Types of the public API are imported from there."""
+    if type_ != "type":
+        return False
+    cls = type(obj)
+    if cls.__module__.startswith("sqlalchemy.") or autogen_context.imports is None:
+        return False  # Alembic renders (and imports) SQLAlchemy's own types
+    public = importlib.import_module(PUBLIC_API)
+    if getattr(public, cls.__name__, None) is cls:
+        autogen_context.imports.add(f"from {PUBLIC_API} import {cls.__name__}")
+        return repr(obj)
+    autogen_context.imports.add(f"import {cls.__module__}")
+    return f"{cls.__module__}.{obj!r}"
+
+
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,
@@ -32,6 +54,7 @@ context.configure(
     include_object=include_object,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    render_item=render_item,
 )
 with context.begin_transaction():
     context.run_migrations()
