@@ -23,6 +23,7 @@ $(VENV)/.installed-test: setup.cfg entry_points.txt pyproject.toml | $(BIN)/pyth
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
 	$(BIN)/pip install --quiet -e examples/hello_plugin
+	$(BIN)/pip install --quiet -e tests/faulty_plugins
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -188,7 +188,7 @@ async def test_observer_failing_on_every_request_degrades_without_breaking_reque
         assert record.state.value == "degraded"
         assert record.reason == (
             "observer 'request_finished' failed 3 times in a row "
-            "(last: ValueError: cannot count /api/v1/healthy); its observers are switched off"
+            "(last: ValueError: cannot count /api/v1/healthy); its observers and gates are switched off"
         )
         assert "observer request_finished of plugin noisy failed" in caplog.text
         for _ in range(2):

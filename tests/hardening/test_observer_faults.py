@@ -31,7 +31,7 @@ async def test_hanging_observers_never_hold_a_read(make_app):
         assert hanging.unfinished > 0 and hanging.calls["query_executed"] > 0
 
         reason = await degraded(running, "hanging")
-        assert "did not finish within 1.0s" in reason and reason.endswith("its observers are switched off")
+        assert "did not finish within 1.0s" in reason and reason.endswith("its observers and gates are switched off")
         calls = dict(hanging.calls)
         for _ in range(3):
             again = await running.client.get("/api/v1/einheiten")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,11 +23,42 @@ async def live() -> dict[str, str]:
 
 async def _run_check(check: Any) -> HealthResult:
     try:
-        return await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
+        result = await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
     except TimeoutError:
         return HealthResult("fail", f"no answer within {CHECK_TIMEOUT_SECONDS}s")
     except Exception as exc:
         return HealthResult("fail", f"{type(exc).__name__}: {exc}")
+    if not isinstance(result, HealthResult) or result.status not in ("ok", "degraded", "fail"):
+        return HealthResult("fail", f"the check answered {type(result).__name__}, not a HealthResult")
+    return result
+
+
+async def plugin_checks(request: Request) -> list[tuple[str, HealthResult]]:
+    """Every plugin's checks, run side by side. Whatever a plugin gets wrong (its hook raises or
+    answers garbage, a check raises, hangs or returns something else) is that check's failure,
+    named after the plugin; the other plugins' checks are unaffected."""
+    named: list[tuple[str, Any]] = []
+    for plugin, answer in request.app.state.host.collect_isolated("health_checks", app=request.app):
+        if isinstance(answer, Exception):
+            named.append((f"{plugin}.health_checks", _failing(f"the hook raised {type(answer).__name__}: {answer}")))
+        elif not isinstance(answer, Mapping) or not all(isinstance(k, str) and callable(c) for k, c in answer.items()):
+            named.append(
+                (
+                    f"{plugin}.health_checks",
+                    _failing(f"the hook returned {type(answer).__name__}, not a mapping of names to checks"),
+                )
+            )
+        else:
+            named.extend((f"{plugin}.{name}", check) for name, check in answer.items())
+    outcomes = await asyncio.gather(*(_run_check(check) for _, check in named))
+    return [(key, outcome) for (key, _), outcome in zip(named, outcomes, strict=True)]
+
+
+def _failing(detail: str) -> Any:
+    async def check() -> HealthResult:
+        return HealthResult("fail", detail)
+
+    return check
 
 
 async def database_check(request: Request) -> HealthResult:
@@ -59,13 +91,14 @@ async def ready(request: Request) -> JSONResponse:
     if request.app.state.redis is not None:
         result = await redis_check(request)
         checks["redis"] = {"status": result.status, "detail": result.detail}
-    for plugin, named in host.collect("health_checks", app=request.app):
-        for name, check in dict(named).items():
-            outcome = await _run_check(check)
-            checks[f"{plugin}.{name}"] = {"status": outcome.status, "detail": outcome.detail}
+    for key, outcome in await plugin_checks(request):
+        checks[key] = {"status": outcome.status, "detail": outcome.detail}
     plugins: dict[str, int] = {}
     for record in host.records.values():
         plugins[record.state.value] = plugins.get(record.state.value, 0) + 1
+        if record.state.value == "degraded":
+            # serving, with its observers off: the instance is degraded, not unready
+            checks[f"plugin.{record.name}"] = {"status": "degraded", "detail": record.reason}
     failing = any(c["status"] == "fail" for c in checks.values())
     degraded = any(c["status"] == "degraded" for c in checks.values()) or "degraded" in plugins
     status = "fail" if failing else "degraded" if degraded else "ok"

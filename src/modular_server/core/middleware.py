@@ -8,6 +8,7 @@ see the response before it is sent, ``request_finished`` observers after.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 import uuid
@@ -41,6 +42,8 @@ SECURITY_HEADERS = [
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # (method, path) -> (route, path params); bounded, since paths carry ids
 _Resolved = tuple[Any, dict[str, Any]]
+# status, headers, body of a response the middleware sends itself
+_Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
 class RequestLifecycle:
@@ -66,31 +69,44 @@ class RequestLifecycle:
         )
         token = _current_request.set(ctx)
         try:
-            if ctx.path.startswith(API_PREFIX):
-                refusal = await self._admit(ctx, scope, headers)
-                if refusal is not None:
-                    await self._respond(ctx, send, *refusal)
-                    return
-                if ctx.endpoint is not None and self.host.has_gate("lookup_response"):
-                    cached = await self.host.gate("lookup_response", app=self.fastapi_app, ctx=ctx, headers=headers)
-                    if cached is not None:
-                        await self._respond(ctx, send, cached.status, list(cached.headers), cached.body)
-                        return
+            # Errors of the admission (the core's key check with the database down) and of the
+            # handler are answered here, not in Starlette's outer error middleware, so every
+            # error response carries the request id and headers, and observers count it.
             try:
+                if ctx.path.startswith(API_PREFIX):
+                    refusal = await self._admit(ctx, scope, headers)
+                    if refusal is not None:
+                        await self._respond(ctx, send, *refusal)
+                        return
+                    if ctx.endpoint is not None and self.host.has_gate("lookup_response"):
+                        cached = await self.host.gate("lookup_response", app=self.fastapi_app, ctx=ctx, headers=headers)
+                        if cached is not None:
+                            await self._respond(ctx, send, cached.status, list(cached.headers), cached.body)
+                            return
                 await self.app(scope, receive, self._sender(ctx, send))
-            except Exception:
-                # An unhandled error: answer here (not in Starlette's outer error middleware) so
-                # the 500 carries the request id and headers, and observers count it.
-                log.exception("unhandled error in request %s %s", ctx.method, ctx.route or ctx.path)
+            except Exception as exc:
                 if ctx.status_code is not None:
+                    log.exception("error in request %s %s after its response started", ctx.method, ctx.path)
                     raise  # the response had started: nothing sane can be sent any more
-                await self._respond(
-                    ctx,
-                    send,
-                    *_problem(500, "internal error; quote the request_id when reporting it", "internal-error"),
-                )
+                await self._respond(ctx, send, *(await self._error_response(ctx, exc)))
         finally:
             _current_request.reset(token)
+
+    async def _error_response(
+        self, ctx: RequestContext, exc: Exception
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The app's own exception handler's answer (e.g. 503 for the database), else a 500."""
+        for kind in type(exc).__mro__:
+            handler = self.fastapi_app.exception_handlers.get(kind)
+            if handler is not None and kind is not Exception:
+                response = handler(None, exc)  # the handlers of core.errors ignore the request
+                if inspect.isawaitable(response):
+                    response = await response
+                if hasattr(response, "raw_headers") and hasattr(response, "body"):
+                    return response.status_code, list(response.raw_headers), bytes(response.body)
+                break
+        log.error("unhandled error in request %s %s", ctx.method, ctx.route or ctx.path, exc_info=exc)
+        return _problem(500, "internal error; quote the request_id when reporting it", "internal-error")
 
     # --- admission -------------------------------------------------------------------------
 

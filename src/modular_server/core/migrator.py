@@ -8,6 +8,7 @@ tables are left untouched, so disabling never drops data and never breaks an upg
 from __future__ import annotations
 
 import asyncio
+import logging
 from argparse import Namespace
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,10 +23,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from modular_server.core.database import Base, Database
+from modular_server.core.states import PluginState
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CORE_VERSIONS = MIGRATIONS_DIR / "versions"
 CORE_TABLES = ("api_key", "idempotency_record", "audit_log")
+log = logging.getLogger("modular_server.migrations")
 
 
 class MigrationRequired(RuntimeError):
@@ -81,10 +84,30 @@ class Migrator:
         self.db = db
         self.host = host
 
-    async def upgrade(self, target: str = "heads") -> list[HistoryStatus]:
+    async def upgrade(self, target: str = "heads", *, isolate_plugins: bool = False) -> list[HistoryStatus]:
+        """Upgrade every history in dependency order.
+
+        With ``isolate_plugins`` (the server's start) a plugin whose migration raises is taken
+        out - ``setup_failed``, its prefixes answer 503, the plugins requiring it are skipped -
+        and the others go on; the core's history failing stays fatal. Without it (``db
+        upgrade``) any failure propagates.
+        """
         for history in histories(self.host):
-            async with self.db.engine.begin() as conn:
-                await conn.run_sync(lambda sync, h=history: command.upgrade(h.config(sync), target))
+            if history.name != "core" and not self.host.is_serving(history.name):
+                continue  # taken out by the failed migration of a plugin it requires
+            try:
+                async with self.db.engine.begin() as conn:
+                    await conn.run_sync(lambda sync, h=history: command.upgrade(h.config(sync), target))
+            except Exception as exc:
+                if not isolate_plugins or history.name == "core":
+                    raise
+                log.error("migrations of plugin %s failed", history.name, exc_info=exc)
+                self.host.fail(
+                    history.name,
+                    PluginState.SETUP_FAILED,
+                    f"migration failed ({_revision_of(exc)}): {type(exc).__name__}: {exc}",
+                    f"fix the revision in {history.versions} (its traceback is in the log), then restart",
+                )
         return await self.status()
 
     async def status(self) -> list[HistoryStatus]:
@@ -98,7 +121,7 @@ class Migrator:
     async def ensure_current(self, migrate: bool) -> None:
         """Upgrade (``migrate``) or refuse to start when any history is behind."""
         if migrate:
-            await self.upgrade()
+            await self.upgrade(isolate_plugins=True)
             return
         behind = [s.name for s in await self.status() if not s.up_to_date]
         if behind:
@@ -149,6 +172,18 @@ class Migrator:
 
         script = asyncio.run(run())
         return Path(script.path) if script is not None else None
+
+
+def _revision_of(exc: BaseException) -> str:
+    """The revision whose ``upgrade`` raised ``exc``, from the traceback (the revision file's name)."""
+    found = "revision unknown"
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals
+        if "revision" in module and "upgrade" in module and isinstance(module["revision"], str):
+            found = f"revision {module['revision']}"
+        tb = tb.tb_next
+    return found
 
 
 def _current_heads(conn: Connection, version_table: str) -> set[str]:

@@ -6,7 +6,8 @@ import importlib
 import importlib.metadata as metadata
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from types import ModuleType
 from typing import Any
 
 from packaging.requirements import Requirement
@@ -23,6 +24,15 @@ class PluginSource:
     requirements: tuple[str, ...] = ()
     origin: str = ""
     extras: tuple[str, ...] = field(default=())
+    #: the import name of the plugin's module ("" when unknown): tells a missing third-party
+    #: package from a broken plugin when its import fails
+    module: str = ""
+    #: False: installed but left out by a selection (the test harness's ``only=``); the kernel
+    #: records it as disabled, "not selected", and never imports it
+    selected: bool = True
+
+    def deselected(self) -> PluginSource:
+        return replace(self, selected=False)
 
     @classmethod
     def from_object(cls, obj: Any, name: str | None = None) -> PluginSource:
@@ -30,7 +40,8 @@ class PluginSource:
         resolved = name or getattr(spec, "name", None)
         if not resolved:
             raise ValueError("a plugin object needs PLUGIN = PluginSpec(name=...) or an explicit name")
-        return cls(name=resolved, load=lambda: obj, origin=f"object {getattr(obj, '__name__', obj)!r}")
+        module = obj.__name__ if isinstance(obj, ModuleType) else type(obj).__module__
+        return cls(name=resolved, load=lambda: obj, origin=f"object {getattr(obj, '__name__', obj)!r}", module=module)
 
     @classmethod
     def from_module(cls, module: str, name: str, requirements: Iterable[str] = ()) -> PluginSource:
@@ -39,6 +50,7 @@ class PluginSource:
             load=lambda: importlib.import_module(module),
             requirements=tuple(requirements),
             origin=module,
+            module=module,
         )
 
     @classmethod
@@ -58,6 +70,7 @@ class PluginSource:
             requirements=tuple(requirements),
             origin=origin,
             extras=extras,
+            module=entry_point.module,
         )
 
 

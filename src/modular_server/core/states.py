@@ -49,6 +49,8 @@ class PluginRecord:
     #: per hook: failures since its last success (one hook failing on every call is enough to
     #: degrade the plugin, even while its other observers succeed)
     consecutive_failures: dict[str, int] = field(default_factory=dict)
+    #: per observer/gate hook: every failure since the start
+    failures_by_hook: dict[str, int] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -85,4 +87,5 @@ class PluginRecord:
             "origin": self.source.origin,
             "timings_ms": {phase: round(sec * 1000, 3) for phase, sec in self.timings.items()},
             "observer_failures": self.observer_failures,
+            "failures_by_hook": dict(self.failures_by_hook),
         }

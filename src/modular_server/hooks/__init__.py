@@ -15,6 +15,7 @@ from modular_server.hooks.context import (
     current_request,
 )
 from modular_server.hooks.health import HealthResult
+from modular_server.hooks.kinds import HookKind
 from modular_server.hooks.markers import CONTRACT_VERSION, PROJECT_NAME, hookimpl, hookspec
 from modular_server.hooks.policy import CachePolicy, cache_policy_of, cached, requires_scope, scope_of
 from modular_server.hooks.spec import PluginSpec
@@ -28,6 +29,7 @@ __all__ = [
     "CliCommand",
     "DomainEvent",
     "HealthResult",
+    "HookKind",
     "PluginSpec",
     "Principal",
     "QueryInfo",

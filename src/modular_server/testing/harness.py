@@ -116,12 +116,20 @@ class RunningApp:
 def sources_with(
     plugins: Iterable[Any] = (), *, discover: bool = True, only: Iterable[str] | None = None
 ) -> list[PluginSource]:
-    """Plugin sources: the installed ones (optionally only some names) plus test plugins."""
+    """Plugin sources: the installed ones plus test plugins.
+
+    With ``only``, the installed plugins not named stay known to the kernel but are never
+    imported: each is reported ``disabled`` with the reason "not selected" (so a selected
+    plugin that requires one is told it is not enabled, not that it is not installed). A test
+    plugin named like an installed one replaces it then.
+    """
     found = discover_entry_points() if discover else []
+    extra = [p if isinstance(p, PluginSource) else PluginSource.from_object(p) for p in plugins]
     if only is not None:
         wanted = set(only)
-        found = [s for s in found if s.name in wanted]
-    extra = [p if isinstance(p, PluginSource) else PluginSource.from_object(p) for p in plugins]
+        # a test plugin named like an installed one, with a selection, stands in for it
+        replaced = {s.name for s in extra}
+        found = [s if s.name in wanted else s.deselected() for s in found if s.name not in replaced]
     return found + extra
 
 

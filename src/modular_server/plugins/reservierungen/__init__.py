@@ -50,7 +50,7 @@ def register_routes() -> list[APIRouter]:
 
 
 @hookimpl
-def startup(app: FastAPI, settings: ReservierungenSettings) -> None:
+async def startup(app: FastAPI, settings: ReservierungenSettings) -> None:
     from modular_server.plugins.reservierungen.runtime import ExpiryJob
 
     job = ExpiryJob(app, settings.ablauf_intervall_seconds)

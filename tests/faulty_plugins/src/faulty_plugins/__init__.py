@@ -1,0 +1,1 @@
+"""Plugins that fail in every phase (see the README of this distribution)."""
