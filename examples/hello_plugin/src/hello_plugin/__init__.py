@@ -4,15 +4,15 @@ It greets (``GET /api/v1/hello``), stores greetings in its own table with its ow
 (``POST``/``GET /api/v1/hello/greetings``, a paginated list), reads its settings from
 ``MODULAR_SERVER_HELLO__*``, and counts the requests the server answered with an observer hook
 (``GET /api/v1/hello/stats``).
+
+Its ``models`` module, the ``router`` of its ``routes`` module and its ``migrations/versions``
+folder are registered by convention: no hook code for them.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 
 from modular_server.plugin import PluginSpec, hookimpl
@@ -30,25 +30,6 @@ def plugin_settings() -> type[BaseModel]:
     from hello_plugin.settings import HelloSettings
 
     return HelloSettings
-
-
-@hookimpl
-def register_models() -> list[ModuleType]:
-    from hello_plugin import models
-
-    return [models]
-
-
-@hookimpl
-def migration_locations() -> Path:
-    return Path(__file__).parent / "migrations" / "versions"
-
-
-@hookimpl
-def register_routes() -> list[APIRouter]:
-    from hello_plugin.routes import router
-
-    return [router]
 
 
 @hookimpl
