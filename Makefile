@@ -37,13 +37,16 @@ run: install
 	@echo "API docs: http://$(HOST):$(PORT)/docs"
 	$(BIN)/modular-server serve --host $(HOST) --port $(PORT)
 
+# lint-imports: the plugin boundary contracts in pyproject.toml ([tool.importlinter])
 test: install-test
 	$(BIN)/ruff check src tests examples $(wildcard benchmarks)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check src tests examples $(wildcard benchmarks)
 	$(BIN)/ruff format --check src tests examples $(wildcard benchmarks)
+	$(BIN)/lint-imports --no-cache
 
 bench: install-test
 	$(BIN)/python -m benchmarks

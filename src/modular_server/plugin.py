@@ -1,11 +1,21 @@
 """THE PUBLIC API for plugin authors: everything a plugin needs, in one stable module.
 
 A plugin imports only from here, from :mod:`modular_server.testing` in its tests, and from the
-``offers`` module of each plugin it ``requires``. Everything under ``modular_server.core`` is
-internal and may change in any release. Names exported here follow the deprecation policy in
-docs/plugins/public-api.md: a name is removed only after one minor version in which using it
-warns.
+``offers`` module of each plugin it ``requires``. Everything under ``modular_server.core``,
+``modular_server.settings`` and ``modular_server.hooks`` is internal and may change in any
+release; import-linter contracts keep the first-party plugins to this rule.
+
+Stability (docs/plugins/public-api.md): every name in ``__all__`` keeps working for the whole
+major version. A name is removed or renamed only after one minor version in which using it
+warns (:class:`DeprecationWarning`, naming the replacement and the version that removes it).
 """
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from modular_server.core.base import NAMING_CONVENTION, Base, UtcDateTime
 from modular_server.core.database import (
@@ -22,10 +32,17 @@ from modular_server.core.errors import (
     NotFound,
     Problem,
     Unprocessable,
+    duplicate,
+    problem_body,
     problem_response,
+    still_referenced,
 )
+from modular_server.core.host import PluginHostView, host_of, runtime_of, settings_of
 from modular_server.core.idempotency import run_idempotent
 from modular_server.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, Pagination
+from modular_server.core.redis_breaker import RedisBreaker
+from modular_server.core.rows import labelled, nested
+from modular_server.core.security import bearer_token
 from modular_server.hooks import (
     CONTRACT_VERSION,
     PROJECT_NAME,
@@ -47,6 +64,8 @@ from modular_server.hooks import (
     requires_scope,
     scope_of,
 )
+from modular_server.settings import Settings as ServerSettings
+from modular_server.settings.plugin_base import PluginSettings
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -70,23 +89,63 @@ __all__ = [
     "Page",
     "PageRequest",
     "Pagination",
+    "PluginHostView",
+    "PluginSettings",
     "PluginSpec",
     "Principal",
     "Problem",
     "QueryInfo",
     "ReadSession",
+    "RedisBreaker",
     "RequestContext",
     "ResponseInfo",
+    "ServerSettings",
     "Unprocessable",
     "UtcDateTime",
+    "bearer_token",
     "cache_policy_of",
     "cached",
     "current_request",
+    "duplicate",
     "hookimpl",
+    "host_of",
+    "labelled",
+    "nested",
     "note_change",
+    "problem_body",
     "problem_response",
     "publish_event",
     "requires_scope",
     "run_idempotent",
+    "runtime_of",
     "scope_of",
+    "settings_of",
+    "still_referenced",
 ]
+
+
+class Deprecated(NamedTuple):
+    """A name that still works but warns: use ``replacement`` (a name in ``__all__``) instead;
+    the name disappears in version ``removed_in``."""
+
+    replacement: str
+    removed_in: str
+
+
+#: old name -> its replacement; an entry stays for one minor version, then the name goes.
+#: Empty today: nothing has been renamed since the API was published.
+DEPRECATED: Mapping[str, Deprecated] = MappingProxyType({})
+
+
+def __getattr__(name: str) -> Any:
+    """Resolve a deprecated name to its replacement, with a DeprecationWarning."""
+    entry = DEPRECATED.get(name)
+    if entry is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"modular_server.plugin.{name} is deprecated and will be removed in {entry.removed_in}; "
+        f"use modular_server.plugin.{entry.replacement}",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return globals()[entry.replacement]

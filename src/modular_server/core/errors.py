@@ -69,6 +69,36 @@ class Unprocessable(Problem):
         )
 
 
+def duplicate(resource: str, field: str, value: Any, *, within: str | None = None) -> Conflict:
+    """The one 409 for "this value is taken": ``raise duplicate("artikel", "nummer", data.nummer)``.
+
+    Body: ``type …:duplicate``, ``resource``, ``field``, and ``errors`` naming ``body.<field>``.
+    ``within`` narrows the uniqueness (e.g. ``"artikel 7"`` for a batch number per artikel).
+    """
+    scope = f" for {within}" if within else ""
+    return Conflict(
+        f"{resource} with {field} {value!r} exists already{scope}",
+        slug="duplicate",
+        errors=[{"field": f"body.{field}", "reason": f"already taken{scope}"}],
+        resource=resource,
+        field=field,
+    )
+
+
+def still_referenced(resource: str, ident: Any, by: Sequence[str], *, instead: str | None = None) -> Conflict:
+    """The one 409 for "cannot delete, other rows point at it".
+
+    Body: ``type …:still-referenced``, ``resource``, ``id``, ``referenced_by`` (what may point at
+    it) and, when given, ``instead`` (what to do rather than delete), also said in ``detail``.
+    """
+    detail = f"{resource} {ident} is still referenced ({', '.join(by)})"
+    if instead:
+        detail += f"; {instead}"
+    return Conflict(
+        detail, slug="still-referenced", resource=resource, id=ident, referenced_by=list(by), instead=instead
+    )
+
+
 def _default_slug(status: int) -> str:
     return HTTPStatus(status).phrase.lower().replace(" ", "-").replace("'", "")
 

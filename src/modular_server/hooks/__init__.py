@@ -1,6 +1,6 @@
-"""The plugin contract. This package is what a plugin author reads and imports.
-
-See :mod:`modular_server.hooks.specs` for every hook, documented where it is declared.
+"""The plugin contract. A plugin author reads :mod:`modular_server.hooks.specs` for every hook,
+documented where it is declared, and imports the names from :mod:`modular_server.plugin`
+(this package is internal: its layout may change, the re-exports there do not).
 """
 
 from modular_server.hooks.cli import CliCommand

@@ -11,14 +11,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from modular_server.hooks import PluginSpec, hookimpl
+from modular_server.plugin import PluginSpec, hookimpl, host_of
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from fastapi import APIRouter, FastAPI
 
-    from modular_server.hooks import Change, HealthResult
+    from modular_server.plugin import Change, HealthResult
     from modular_server.plugins.anomaly.settings import AnomalySettings
 
 NAME = "anomaly"
@@ -26,7 +26,7 @@ PLUGIN = PluginSpec(
     name=NAME,
     version="0.1.0",
     description="Anomaly detection (IsolationForest) over stock movements and route performance",
-    requires=("lager",),
+    requires=("artikel", "lager"),
     prefixes=("/api/v1/anomalies",),
     python_packages=("sklearn", "joblib"),
     install_hint='pip install "modular-server[anomaly]"',
@@ -65,29 +65,29 @@ async def startup(app: FastAPI, settings: AnomalySettings) -> None:
 
     runtime = AnomalyRuntime(app, settings)
     await runtime.start()
-    app.state.host.data[NAME] = runtime
+    host_of(app).data[NAME] = runtime
 
 
 @hookimpl
 async def shutdown(app: FastAPI) -> None:
-    runtime = app.state.host.data.pop(NAME, None)
+    runtime = host_of(app).data.pop(NAME, None)
     if runtime is not None:
         await runtime.stop()
 
 
 @hookimpl
 def changes_committed(app: FastAPI, changes: list[Change]) -> None:
-    runtime = app.state.host.data.get(NAME)
+    runtime = host_of(app).data.get(NAME)
     if runtime is not None:  # None before startup (migrations) and after shutdown
         runtime.notice(changes)
 
 
 @hookimpl
 def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult]]]:
-    from modular_server.hooks import HealthResult
+    from modular_server.plugin import HealthResult
 
     async def detector() -> HealthResult:
-        runtime = app.state.host.data.get(NAME)
+        runtime = host_of(app).data.get(NAME)
         if runtime is None:
             return HealthResult("fail", "not started")
         if runtime.last_error:

@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from modular_server.core.base import UtcDateTime
-from modular_server.core.database import Base
+from modular_server.plugin import Base, UtcDateTime
 
 KINDS = ("stock", "performance")
 STATUS = ("offen", "bestaetigt", "verworfen")

@@ -10,12 +10,11 @@ from typing import Any
 from sqlalchemy import Row, Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.errors import NotFound
-from modular_server.core.pagination import PageRequest
+from modular_server.plugin import NotFound, PageRequest
 from modular_server.plugins.anomaly.features import HISTORY, Movement
 from modular_server.plugins.anomaly.models import Anomaly, AnomalyModel, ScoringPosition
-from modular_server.plugins.artikel.models import Artikel
-from modular_server.plugins.lager.models import Lagerbewegung
+from modular_server.plugins.artikel.offers import ARTIKEL
+from modular_server.plugins.lager.offers import LAGERBEWEGUNG
 
 ANOMALIES_CURSOR = "anomalies"
 #: a movement with the kategorie of its artikel (None: no kategorie)
@@ -86,13 +85,13 @@ async def confirmed_movements(session: AsyncSession) -> set[int]:
 
 def _scoped() -> Any:
     return select(
-        Lagerbewegung.id,
-        Lagerbewegung.artikel_id,
-        Lagerbewegung.typ,
-        Lagerbewegung.menge,
-        Lagerbewegung.created_at,
-        Artikel.kategorie,
-    ).join(Artikel, Artikel.id == Lagerbewegung.artikel_id)
+        LAGERBEWEGUNG.c.id,
+        LAGERBEWEGUNG.c.artikel_id,
+        LAGERBEWEGUNG.c.typ,
+        LAGERBEWEGUNG.c.menge,
+        LAGERBEWEGUNG.c.created_at,
+        ARTIKEL.c.kategorie,
+    ).join(ARTIKEL, ARTIKEL.c.id == LAGERBEWEGUNG.c.artikel_id)
 
 
 def _as_scoped(row: Row[Any]) -> Scoped:
@@ -102,7 +101,7 @@ def _as_scoped(row: Row[Any]) -> Scoped:
 async def training_movements(session: AsyncSession, since: datetime, limit: int) -> list[Scoped]:
     """The newest ``limit`` movements since ``since``, ordered by (artikel, id)."""
     rows = await session.execute(
-        _scoped().where(Lagerbewegung.created_at >= since).order_by(Lagerbewegung.id.desc()).limit(limit)
+        _scoped().where(LAGERBEWEGUNG.c.created_at >= since).order_by(LAGERBEWEGUNG.c.id.desc()).limit(limit)
     )
     found = [_as_scoped(r) for r in rows]
     found.sort(key=lambda s: (s[0].artikel_id, s[0].id))
@@ -113,11 +112,11 @@ async def movements_to_score(
     session: AsyncSession, after_id: int, upto: int | None, late: Sequence[int], limit: int
 ) -> list[Scoped]:
     """Movements with ``after_id < id (<= upto)``, plus ``late`` ones (committed after a higher id was scored)."""
-    window = Lagerbewegung.id > after_id
+    window = LAGERBEWEGUNG.c.id > after_id
     if upto is not None:
-        window = window & (Lagerbewegung.id <= upto)
-    condition = or_(window, Lagerbewegung.id.in_(late)) if late else window
-    rows = await session.execute(_scoped().where(condition).order_by(Lagerbewegung.id).limit(limit))
+        window = window & (LAGERBEWEGUNG.c.id <= upto)
+    condition = or_(window, LAGERBEWEGUNG.c.id.in_(late)) if late else window
+    rows = await session.execute(_scoped().where(condition).order_by(LAGERBEWEGUNG.c.id).limit(limit))
     return [_as_scoped(r) for r in rows]
 
 
@@ -125,10 +124,14 @@ async def history_before(session: AsyncSession, artikel_id: int, before_id: int)
     """The artikel's last HISTORY movements before ``before_id``, oldest first (index artikel_id, id)."""
     rows = await session.execute(
         select(
-            Lagerbewegung.id, Lagerbewegung.artikel_id, Lagerbewegung.typ, Lagerbewegung.menge, Lagerbewegung.created_at
+            LAGERBEWEGUNG.c.id,
+            LAGERBEWEGUNG.c.artikel_id,
+            LAGERBEWEGUNG.c.typ,
+            LAGERBEWEGUNG.c.menge,
+            LAGERBEWEGUNG.c.created_at,
         )
-        .where(Lagerbewegung.artikel_id == artikel_id, Lagerbewegung.id < before_id)
-        .order_by(Lagerbewegung.id.desc())
+        .where(LAGERBEWEGUNG.c.artikel_id == artikel_id, LAGERBEWEGUNG.c.id < before_id)
+        .order_by(LAGERBEWEGUNG.c.id.desc())
         .limit(HISTORY)
     )
     return [Movement(*row) for row in reversed(rows.all())]

@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import ReadSession
-from modular_server.core.pagination import Page, Pagination
-from modular_server.hooks import current_request, requires_scope
+from modular_server.plugin import Page, Pagination, ReadSession, current_request, host_of, requires_scope
 from modular_server.plugins.anomaly import queries, service
 from modular_server.plugins.anomaly.schemas import AnomalyOut, Kind, ModelOut, ReviewIn, Status, TrainIn, TrainOut
 
@@ -22,7 +20,7 @@ router = APIRouter(prefix="/api/v1/anomalies", tags=["anomalies"])
 
 
 def _runtime(request: Request) -> AnomalyRuntime:
-    return request.app.state.host.data["anomaly"]
+    return host_of(request).data["anomaly"]
 
 
 @router.get("", summary="Anomalies, newest first (keyset on id)")

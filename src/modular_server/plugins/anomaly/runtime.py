@@ -1,4 +1,4 @@
-"""The plugin's runtime object (``app.state.host.data["anomaly"]``): the scoring queue and
+"""The plugin's runtime object (``host_of(app).data["anomaly"]``): the scoring queue and
 its worker, training (on demand and on a schedule) and the performance scoring loop.
 
 Everything CPU-bound (features, fitting, scoring) runs in a thread, so the event loop keeps
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table
 
-from modular_server.core.database import Base
+from modular_server.plugin import Base, host_of
 from modular_server.plugins.anomaly import detector, features, performance, queries, service
 from modular_server.plugins.anomaly.detector import Trained
 from modular_server.plugins.anomaly.features import Movement
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from modular_server.hooks import Change
+    from modular_server.plugin import Change
     from modular_server.plugins.anomaly.settings import AnomalySettings
 
 log = logging.getLogger("modular_server.anomaly")
@@ -293,7 +293,7 @@ class AnomalyRuntime:
     # --- performance -----------------------------------------------------------------------
 
     def _windows_table(self) -> Table | None:
-        if not self.app.state.host.is_serving("monitoring"):
+        if not host_of(self.app).is_serving("monitoring"):
             return None
         return Base.metadata.tables.get(performance.WINDOW_TABLE)
 
@@ -322,7 +322,7 @@ class AnomalyRuntime:
         model = self.models.get(PERFORMANCE)
         if model is None:
             return 0
-        monitoring = self.app.state.host.settings_for("monitoring")
+        monitoring = host_of(self.app).settings_for("monitoring")
         settle = timedelta(seconds=monitoring.bucket_seconds + monitoring.flush_interval_seconds)
         async with self.db.session() as session:
             after = datetime.fromtimestamp(await queries.position(session, PERFORMANCE), UTC)

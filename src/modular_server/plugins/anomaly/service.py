@@ -12,9 +12,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import publish_event
-from modular_server.core.errors import Conflict
-from modular_server.hooks import DomainEvent
+from modular_server.plugin import Conflict, DomainEvent, publish_event
 from modular_server.plugins.anomaly import queries
 from modular_server.plugins.anomaly.models import Anomaly, AnomalyModel, ScoringPosition
 

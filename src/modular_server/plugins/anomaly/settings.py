@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from modular_server.plugin import PluginSettings
 
 
-class AnomalySettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AnomalySettings(PluginSettings):
     #: retrain every this many hours (0: only through POST /api/v1/anomalies/train)
     training_interval_hours: float = Field(default=24.0, ge=0)
     #: expected share of anomalies; sets each model's threshold ("auto": the paper's offset)

@@ -9,9 +9,7 @@ from sqlalchemy import ColumnElement, Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, contains_eager
 
-from modular_server.core.errors import NotFound
-from modular_server.core.pagination import PageRequest
-from modular_server.core.rows import labelled
+from modular_server.plugin import NotFound, PageRequest, labelled
 from modular_server.plugins.artikel.models import Artikel, Einheit
 
 ARTIKEL_CURSOR = "artikel"

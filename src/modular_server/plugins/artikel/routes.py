@@ -7,11 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import ReadSession
-from modular_server.core.errors import Unprocessable
-from modular_server.core.pagination import MAX_LIMIT, Page, Pagination
-from modular_server.core.rows import nested
-from modular_server.hooks import cached
+from modular_server.plugin import MAX_LIMIT, Page, Pagination, ReadSession, Unprocessable, cached, nested
 from modular_server.plugins.artikel import queries, service
 from modular_server.plugins.artikel.schemas import (
     ArtikelIn,

@@ -5,24 +5,18 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.errors import Conflict, Unprocessable
+from modular_server.plugin import Conflict, Unprocessable, duplicate, still_referenced
 from modular_server.plugins.artikel import queries
 from modular_server.plugins.artikel.models import Artikel, Einheit
 from modular_server.plugins.artikel.schemas import ArtikelIn, ArtikelPatch, EinheitIn, EinheitPatch
 
-
-def _duplicate(what: str, field: str, value: object) -> Conflict:
-    return Conflict(
-        f"{what} with {field} {value!r} exists",
-        slug="duplicate",
-        errors=[{"field": f"body.{field}", "reason": "already taken"}],
-        field=field,
-    )
+#: what may point at an artikel and so keep it from being deleted (their foreign keys decide)
+ARTIKEL_REFERENCED_BY = ("chargen", "bestand", "bewegungen", "reservierungen")
 
 
 async def create_einheit(session: AsyncSession, data: EinheitIn) -> Einheit:
     if await queries.taken(session, Einheit.code, data.code):
-        raise _duplicate("einheit", "code", data.code)
+        raise duplicate("einheit", "code", data.code)
     einheit = Einheit(**data.model_dump())
     session.add(einheit)
     await session.flush()
@@ -39,12 +33,12 @@ async def update_einheit(session: AsyncSession, einheit_id: int, data: EinheitPa
 
 async def delete_einheit(session: AsyncSession, einheit_id: int) -> None:
     einheit = await queries.get_einheit(session, einheit_id)
-    await _delete_unreferenced(session, einheit, f"einheit {einheit_id} is the unit of artikel; it cannot be deleted")
+    await _delete_unreferenced(session, einheit, still_referenced("einheit", einheit_id, ("artikel",)))
 
 
 async def create_artikel(session: AsyncSession, data: ArtikelIn) -> Artikel:
     if await queries.taken(session, Artikel.nummer, data.nummer):
-        raise _duplicate("artikel", "nummer", data.nummer)
+        raise duplicate("artikel", "nummer", data.nummer)
     if await session.get(Einheit, data.einheit_id) is None:
         raise Unprocessable("body.einheit_id", f"einheit {data.einheit_id} does not exist")
     artikel = Artikel(**data.model_dump())
@@ -58,7 +52,7 @@ async def update_artikel(session: AsyncSession, artikel_id: int, data: ArtikelPa
     changes = data.model_dump(exclude_unset=True)
     nummer = changes.get("nummer")
     if nummer is not None and await queries.taken(session, Artikel.nummer, nummer, besides=artikel_id):
-        raise _duplicate("artikel", "nummer", nummer)
+        raise duplicate("artikel", "nummer", nummer)
     for field, value in changes.items():
         setattr(artikel, field, value)
     await session.flush()
@@ -67,19 +61,17 @@ async def update_artikel(session: AsyncSession, artikel_id: int, data: ArtikelPa
 
 async def delete_artikel(session: AsyncSession, artikel_id: int) -> None:
     artikel = await queries.get_artikel(session, artikel_id)
-    await _delete_unreferenced(
-        session,
-        artikel,
-        f"artikel {artikel_id} is still referenced (chargen, bestand, bewegungen or reservierungen); "
-        'deactivate it instead: PATCH {"aktiv": false}',
+    refused = still_referenced(
+        "artikel", artikel_id, ARTIKEL_REFERENCED_BY, instead='deactivate it instead: PATCH {"aktiv": false}'
     )
+    await _delete_unreferenced(session, artikel, refused)
 
 
-async def _delete_unreferenced(session: AsyncSession, row: Artikel | Einheit, detail: str) -> None:
+async def _delete_unreferenced(session: AsyncSession, row: Artikel | Einheit, refused: Conflict) -> None:
     # The foreign keys of other plugins' tables decide: this plugin cannot (and must not) know
     # every table that points at it. A violation rolls the whole transaction back.
     await session.delete(row)
     try:
         await session.flush()
     except IntegrityError as exc:
-        raise Conflict(detail, slug="still-referenced") from exc
+        raise refused from exc

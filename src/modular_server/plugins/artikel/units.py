@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from modular_server.core.errors import NotFound, Unprocessable
+from modular_server.plugin import NotFound, Unprocessable
 from modular_server.plugins.artikel.models import Artikel, Einheit
 
 QUANTUM = Decimal("0.001")
 
 
-def convert(menge: Decimal, von: Einheit, nach: Einheit) -> Decimal:
+class Unit(Protocol):
+    """What a conversion reads of a unit: an :class:`Einheit` row or an offered ``EinheitInfo``."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def kategorie(self) -> str: ...
+    @property
+    def faktor(self) -> Decimal: ...
+
+
+def convert(menge: Decimal, von: Unit, nach: Unit) -> Decimal:
     """``menge`` in unit ``von`` expressed in unit ``nach`` (3 decimal places)."""
     if von.kategorie != nach.kategorie:
         raise Unprocessable(

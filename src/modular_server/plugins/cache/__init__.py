@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from modular_server.hooks import PluginSpec, hookimpl
+from modular_server.plugin import PluginSpec, hookimpl, host_of
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
     from starlette.datastructures import Headers
 
-    from modular_server.hooks import CachedResponse, Change, HealthResult, RequestContext, ResponseInfo
+    from modular_server.plugin import CachedResponse, Change, HealthResult, RequestContext, ResponseInfo
     from modular_server.plugins.cache.settings import CacheSettings
 
 NAME = "cache"
@@ -48,7 +48,7 @@ def register_routes(settings: CacheSettings) -> list[APIRouter]:
 @hookimpl
 async def startup(app: FastAPI, settings: CacheSettings) -> None:
     from modular_server import __version__
-    from modular_server.core.database import Base
+    from modular_server.plugin import Base
     from modular_server.plugins.cache.runtime import CacheRuntime
     from modular_server.plugins.cache.tags import TagRules
 
@@ -61,12 +61,12 @@ async def startup(app: FastAPI, settings: CacheSettings) -> None:
         remote = RemoteCache(core.redis_url, settings, prefix)
     runtime = CacheRuntime(settings, TagRules(Base.metadata, settings), f"{__version__}/{PLUGIN.version}", remote)
     await runtime.start(core.redis_url)
-    app.state.host.data[NAME] = runtime
+    host_of(app).data[NAME] = runtime
 
 
 @hookimpl
 async def shutdown(app: FastAPI) -> None:
-    runtime = app.state.host.data.pop(NAME, None)
+    runtime = host_of(app).data.pop(NAME, None)
     if runtime is not None:
         await runtime.stop()
 
@@ -75,35 +75,35 @@ async def shutdown(app: FastAPI) -> None:
 def lookup_response(
     app: FastAPI, ctx: RequestContext, headers: Headers
 ) -> CachedResponse | Awaitable[CachedResponse | None] | None:
-    runtime = app.state.host.data.get(NAME)
+    runtime = host_of(app).data.get(NAME)
     return None if runtime is None else runtime.lookup(ctx, headers)
 
 
 @hookimpl
 def before_response(app: FastAPI, ctx: RequestContext, response: ResponseInfo) -> None:
     if NAME in ctx.extras:
-        app.state.host.data[NAME].before_response(ctx, response)
+        host_of(app).data[NAME].before_response(ctx, response)
 
 
 @hookimpl
 def request_finished(app: FastAPI, ctx: RequestContext, response: ResponseInfo) -> Awaitable[None] | None:
     if NAME not in ctx.extras:
         return None
-    return app.state.host.data[NAME].finished(ctx)
+    return host_of(app).data[NAME].finished(ctx)
 
 
 @hookimpl
 def changes_committed(app: FastAPI, changes: list[Change]) -> Awaitable[Any] | None:
-    runtime = app.state.host.data.get(NAME)
+    runtime = host_of(app).data.get(NAME)
     return None if runtime is None else runtime.on_changes(changes)
 
 
 @hookimpl
 def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult]]]:
     async def redis() -> HealthResult:
-        from modular_server.hooks import HealthResult
+        from modular_server.plugin import HealthResult
 
-        runtime = app.state.host.data.get(NAME)
+        runtime = host_of(app).data.get(NAME)
         return HealthResult("fail", "not started") if runtime is None else runtime.health()
 
     return {"redis": redis}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from modular_server.hooks.context import CachedResponse
+from modular_server.plugin import CachedResponse
 
 _HEADER_LENGTH = struct.Struct(">I")
 HIT = (b"x-cache", b"HIT")

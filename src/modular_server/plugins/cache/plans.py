@@ -8,7 +8,7 @@ from hashlib import sha256
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from modular_server.hooks.policy import CachePolicy
+from modular_server.plugin import CachePolicy
 from modular_server.plugins.cache.http import cache_control
 from modular_server.plugins.cache.settings import CacheSettings
 from modular_server.plugins.cache.tags import ALL, resolve, table_tag, wildcard_of

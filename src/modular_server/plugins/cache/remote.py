@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-from modular_server.core.redis_breaker import RedisBreaker
+from modular_server.plugin import RedisBreaker
 from modular_server.plugins.cache.settings import CacheSettings
 from modular_server.plugins.cache.tags import ALL
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from modular_server.hooks.policy import requires_scope
+from modular_server.plugin import host_of, requires_scope
 from modular_server.plugins.cache.runtime import NAME, CacheRuntime
 from modular_server.plugins.cache.schemas import InvalidateIn, InvalidateOut
 from modular_server.plugins.cache.tags import ALL
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api/v1/cache", tags=["cache"])
 
 
 def _runtime(request: Request) -> CacheRuntime:
-    return request.app.state.host.data[NAME]
+    return host_of(request).data[NAME]
 
 
 @router.get("/stats", summary="Hits, misses, ratio, evictions, size, per-route figures and the state of Redis")

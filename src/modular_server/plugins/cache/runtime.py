@@ -27,9 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import Headers
 
-from modular_server.hooks.context import CachedResponse, Change, RequestContext, ResponseInfo
-from modular_server.hooks.health import HealthResult
-from modular_server.hooks.policy import cache_policy_of
+from modular_server.plugin import CachedResponse, Change, HealthResult, RequestContext, ResponseInfo, cache_policy_of
 from modular_server.plugins.cache.entry import Entry, decode, encode
 from modular_server.plugins.cache.flights import Flight, Flights
 from modular_server.plugins.cache.http import etag_matches, strong_etag, wants_revalidation

@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import MetaData
 
-from modular_server.hooks.context import Change
+from modular_server.plugin import Change
 from modular_server.plugins.cache.settings import CacheSettings
 
 ALL = "*"

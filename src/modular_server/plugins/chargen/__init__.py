@@ -6,7 +6,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from modular_server.hooks import CliCommand, PluginSpec, hookimpl
+from modular_server.plugin import CliCommand, PluginSpec, hookimpl, host_of
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
@@ -55,7 +55,7 @@ def register_routes() -> list[APIRouter]:
 def startup(app: FastAPI) -> None:
     from modular_server.plugins.chargen.ablauf import ChargenRuntime
 
-    app.state.host.data["chargen"] = ChargenRuntime(app)
+    host_of(app).data["chargen"] = ChargenRuntime(app)
 
 
 def _configure_ablauf(parser: ArgumentParser) -> None:

@@ -1,6 +1,6 @@
 """The expiry check: one ``charge.laeuft_ab`` event per free batch whose MHD is near.
 
-Called by the notifications plugin's daily check (``app.state.host.data["chargen"].melde_ablaufende``),
+Called by the notifications plugin's daily check (``host_of(app).data["chargen"].melde_ablaufende``),
 by ``POST /api/v1/chargen/ablaufend/melden`` and by ``modular-server chargen-ablauf``.
 While the lager plugin serves, only batches with stock on hand are reported.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from modular_server.hooks import DomainEvent
+from modular_server.plugin import DomainEvent, host_of
 from modular_server.plugins.chargen import events, queries
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ async def melde_ablaufende(app: FastAPI, tage: int | None = None, stichtag: date
     ``tage`` defaults to the ``ablauf_warnung_tage`` setting. Returns the number of events.
     Reads in chunks (keyset), so memory stays flat however many batches expire.
     """
-    host = app.state.host
+    host = host_of(app)
     tage = tage if tage is not None else host.settings_for("chargen").ablauf_warnung_tage
     von = stichtag or heute()
     bis = von + timedelta(days=tage)
@@ -47,7 +47,7 @@ async def melde_ablaufende(app: FastAPI, tage: int | None = None, stichtag: date
             payload = {
                 "charge_id": charge.id,
                 "artikel_id": charge.artikel_id,
-                "artikel_nummer": charge.artikel.nummer,
+                "artikel_nummer": charge.artikel__nummer,
                 "nummer": charge.nummer,
                 "mhd": charge.mhd.isoformat(),
                 "tage_bis_mhd": (charge.mhd - von).days,

@@ -6,11 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from modular_server.core.base import UtcDateTime
-from modular_server.core.database import Base
-from modular_server.plugins.artikel.models import Artikel
+from modular_server.plugin import Base, UtcDateTime
 
 CHARGE_STATUS = ("frei", "gesperrt", "zurueckgerufen")
 HERKUNFT_ARTEN = ("produktion", "umpackung", "aufteilung", "zusammenfuehrung")
@@ -39,8 +37,7 @@ class Charge(Base):
     lieferanten_charge: Mapped[str | None] = mapped_column(String(100), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now(), onupdate=func.now())
-
-    artikel: Mapped[Artikel] = relationship(lazy="raise")
+    # no relationship to artikel: that plugin's rows are read through its offer (artikel.offers.ARTIKEL)
 
 
 class ChargeHerkunft(Base):

@@ -16,18 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, Row, Select, String, Table, exists, func, literal, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager
 
-from modular_server.core.database import Base
-from modular_server.core.errors import NotFound
-from modular_server.core.pagination import PageRequest
-from modular_server.core.rows import labelled
-from modular_server.plugins.artikel.models import Artikel
+from modular_server.plugin import Base, NotFound, PageRequest, labelled
+from modular_server.plugins.artikel.offers import ARTIKEL, ARTIKEL_KURZ
 from modular_server.plugins.chargen.models import Charge, ChargeHerkunft
 from modular_server.plugins.chargen.schemas import BestandSumme
 
 if TYPE_CHECKING:
-    from modular_server.core.plugins import PluginHost
+    from modular_server.plugin import PluginHostView
 
 CHARGEN_CURSOR = "chargen"
 ABLAUFEND_CURSOR = "chargen.ablaufend"
@@ -35,7 +31,7 @@ MAX_RESERVIERUNGEN = 500
 ZERO = Decimal("0.000")
 
 
-def foreign_table(host: PluginHost, plugin: str, table: str) -> Table | None:
+def foreign_table(host: PluginHostView, plugin: str, table: str) -> Table | None:
     """Another plugin's table, or None while that plugin is not serving."""
     if not host.is_serving(plugin):
         return None
@@ -50,19 +46,15 @@ def summe(menge: Decimal | None, reserviert: Decimal | None) -> BestandSumme:
 # --- chargen -------------------------------------------------------------------------------
 
 
-def _with_artikel() -> Select[tuple[Charge]]:
-    return select(Charge).join(Charge.artikel).options(contains_eager(Charge.artikel))
-
-
-#: the artikel columns a list row carries (``ArtikelKurz``)
-LIST_ARTIKEL_COLUMNS = ("id", "nummer", "name", "kategorie", "einheit_id", "chargenpflicht", "aktiv")
+#: the artikel columns a charge row carries (``ArtikelKurz``)
+LIST_ARTIKEL_COLUMNS = ARTIKEL_KURZ
 
 
 def _list_rows() -> Select[Any]:
-    """Plain rows for list pages (see :mod:`modular_server.core.rows`), without the artikel
-    columns the answer does not show (a long ``beschreibung``, timestamps)."""
-    artikel = labelled(Artikel, "artikel", LIST_ARTIKEL_COLUMNS)
-    return select(*Charge.__table__.columns, *artikel).join(Artikel, Artikel.id == Charge.artikel_id)
+    """Plain charge rows with their artikel's short columns labelled ``artikel__<name>`` (see
+    :func:`modular_server.plugin.nested`), for lists and details alike."""
+    artikel = labelled(ARTIKEL.c, "artikel", LIST_ARTIKEL_COLUMNS)
+    return select(*Charge.__table__.columns, *artikel).join(ARTIKEL, ARTIKEL.c.id == Charge.artikel_id)
 
 
 async def chargen_page(
@@ -121,20 +113,25 @@ async def ablaufend_page(
 
 async def expiring_chunk(
     session: AsyncSession, *, von: date, bis: date, bestand: Table | None, after: tuple[date, int] | None, size: int
-) -> list[Charge]:
+) -> list[Row[Any]]:
     """A chunk of free, stocked (when lager serves) batches expiring in ``[von, bis]``, for the expiry check."""
-    stmt = _expiring(_with_artikel(), von, bis, "frei", bestand)
+    stmt = _expiring(_list_rows(), von, bis, "frei", bestand)
     if after is not None:
         stmt = stmt.where(tuple_(Charge.mhd, Charge.id) > tuple_(*after))
-    return list((await session.scalars(stmt.limit(size))).all())
+    return list((await session.execute(stmt.limit(size))).all())
 
 
-async def get_charge(session: AsyncSession, charge_id: int, *, fresh: bool = False) -> Charge:
-    """One batch with its artikel; ``fresh`` reloads attributes a flush has expired."""
-    stmt = _with_artikel().where(Charge.id == charge_id)
-    if fresh:
-        stmt = stmt.execution_options(populate_existing=True)
-    found = await session.scalar(stmt)
+async def get_charge(session: AsyncSession, charge_id: int) -> Row[Any]:
+    """One batch with its artikel as a plain row (current values, also right after a flush)."""
+    found = (await session.execute(_list_rows().where(Charge.id == charge_id))).first()
+    if found is None:
+        raise NotFound("charge", charge_id)
+    return found
+
+
+async def load_charge(session: AsyncSession, charge_id: int) -> Charge:
+    """One batch as a mapped object, for changing or deleting it."""
+    found = await session.get(Charge, charge_id)
     if found is None:
         raise NotFound("charge", charge_id)
     return found
@@ -152,10 +149,6 @@ async def nummer_taken(session: AsyncSession, artikel_id: int, nummer: str, *, b
     if besides is not None:
         stmt = stmt.where(Charge.id != besides)
     return await session.scalar(stmt) is not None
-
-
-async def artikel_for_charge(session: AsyncSession, artikel_id: int) -> Artikel | None:
-    return await session.get(Artikel, artikel_id)
 
 
 # --- enrichment from the lager and reservierungen plugins ------------------------------------
@@ -286,10 +279,10 @@ async def genealogy_edges(
                 Charge.artikel_id,
                 Charge.status,
                 Charge.mhd,
-                Artikel.nummer.label("artikel_nummer"),
+                ARTIKEL.c.nummer.label("artikel_nummer"),
             )
             .join(Charge, Charge.id == cte.c[reached])
-            .join(Artikel, Artikel.id == Charge.artikel_id)
+            .join(ARTIKEL, ARTIKEL.c.id == Charge.artikel_id)
         )
     if not selects:
         return []

@@ -13,11 +13,8 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import ReadSession
-from modular_server.core.errors import Unprocessable
-from modular_server.core.pagination import Page, Pagination
-from modular_server.hooks import cached, requires_scope
-from modular_server.plugins.artikel.queries import get_artikel
+from modular_server.plugin import Page, Pagination, ReadSession, Unprocessable, cached, host_of, requires_scope
+from modular_server.plugins.artikel.offers import get_artikel
 from modular_server.plugins.chargen import ablauf, queries, service, views
 from modular_server.plugins.chargen.schemas import (
     AblaufMeldung,
@@ -44,7 +41,7 @@ Stichtag = Annotated[date | None, Query(description="compare MHDs with this day 
 async def _page_out(
     request: Request, session: AsyncSession, rows: list[Row[Any]], cursor: str | None
 ) -> Page[ChargeOut]:
-    bestand = queries.foreign_table(request.app.state.host, "lager", "bestand")
+    bestand = queries.foreign_table(host_of(request), "lager", "bestand")
     summen = None if bestand is None else await queries.bestand_summen(session, bestand, [c.id for c in rows])
     return views.charge_rows_page(rows, summen, cursor)
 
@@ -66,7 +63,7 @@ async def list_chargen(
 @router.post("/chargen", status_code=201, summary="Create a Charge")
 async def create_charge(request: Request, body: ChargeIn) -> ChargeOut:
     async def work(session: AsyncSession) -> ChargeOut:
-        return ChargeOut.model_validate(await service.create_charge(session, body))
+        return views.charge_out(await service.create_charge(session, body))
 
     return await request.app.state.db.transaction(work)
 
@@ -84,7 +81,7 @@ async def list_ablaufend(
     mit_bestand: Annotated[bool, Query(description="only batches with stock on hand (needs lager)")] = False,
 ) -> Page[ChargeOut]:
     von = stichtag or ablauf.heute()
-    bestand = queries.foreign_table(request.app.state.host, "lager", "bestand")
+    bestand = queries.foreign_table(host_of(request), "lager", "bestand")
     if mit_bestand and bestand is None:
         raise Unprocessable("query.mit_bestand", "needs the lager plugin, which is not serving")
     rows, cursor = await queries.ablaufend_page(
@@ -103,7 +100,7 @@ async def list_ablaufend(
 async def melde_ablaufende(
     request: Request, tage: Annotated[int | None, Query(ge=1, le=3650)] = None, stichtag: Stichtag = None
 ) -> AblaufMeldung:
-    tage = tage if tage is not None else request.app.state.host.settings_for("chargen").ablauf_warnung_tage
+    tage = tage if tage is not None else host_of(request).settings_for("chargen").ablauf_warnung_tage
     return AblaufMeldung(tage=tage, gemeldet=await ablauf.melde_ablaufende(request.app, tage, stichtag))
 
 
@@ -111,7 +108,7 @@ async def melde_ablaufende(
 @cached(ttl=30, tags=["charge:{charge_id}"], tables=DETAIL_TABLES)
 async def get_charge(request: Request, session: ReadSession, charge_id: int) -> ChargeDetail:
     charge = await queries.get_charge(session, charge_id)
-    host = request.app.state.host
+    host = host_of(request)
     bestand = queries.foreign_table(host, "lager", "bestand")
     lagerort = queries.foreign_table(host, "lager", "lagerort")
     reservierung = queries.foreign_table(host, "reservierungen", "lager_chargen_reservierung")
@@ -125,7 +122,7 @@ async def get_charge(request: Request, session: ReadSession, charge_id: int) -> 
 @router.patch("/chargen/{charge_id}", summary="Change a Charge (not its artikel or status)")
 async def update_charge(request: Request, charge_id: int, body: ChargePatch) -> ChargeOut:
     async def work(session: AsyncSession) -> ChargeOut:
-        return ChargeOut.model_validate(await service.update_charge(session, charge_id, body))
+        return views.charge_out(await service.update_charge(session, charge_id, body))
 
     return await request.app.state.db.transaction(work)
 
@@ -143,7 +140,7 @@ async def _change_status(request: Request, charge_id: int, action: str, body: St
     grund = body.grund if body else None
 
     async def work(session: AsyncSession) -> ChargeOut:
-        return ChargeOut.model_validate(await service.change_status(session, charge_id, action, grund))
+        return views.charge_out(await service.change_status(session, charge_id, action, grund))
 
     return await request.app.state.db.transaction(work)
 
@@ -166,7 +163,7 @@ async def rueckruf(request: Request, charge_id: int, body: StatusAenderung | Non
     grund = body.grund if body else None
 
     async def work(session: AsyncSession) -> RueckrufOut:
-        return await service.rueckruf(session, request.app.state.host, charge_id, grund)
+        return await service.rueckruf(session, host_of(request), charge_id, grund)
 
     return await request.app.state.db.transaction(work)
 
@@ -180,7 +177,7 @@ async def verfolgung(
     richtung: Literal["beide", "rueckwaerts", "vorwaerts"] = "beide",
     tiefe: Annotated[int | None, Query(ge=1, description="levels each way (default and maximum: settings)")] = None,
 ) -> VerfolgungOut:
-    settings = request.app.state.host.settings_for("chargen")
+    settings = host_of(request).settings_for("chargen")
     tiefe = tiefe or min(settings.verfolgung_tiefe, settings.verfolgung_max_tiefe)
     if tiefe > settings.verfolgung_max_tiefe:
         raise Unprocessable("query.tiefe", f"at most {settings.verfolgung_max_tiefe}")
@@ -217,7 +214,7 @@ async def verfuegbarkeit(
     request: Request, session: ReadSession, artikel_id: int, stichtag: Stichtag = None
 ) -> VerfuegbarkeitOut:
     artikel = await get_artikel(session, artikel_id)
-    host = request.app.state.host
+    host = host_of(request)
     bestand = queries.foreign_table(host, "lager", "bestand")
     lagerort = queries.foreign_table(host, "lager", "lagerort")
     rows = None

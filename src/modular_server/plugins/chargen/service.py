@@ -6,43 +6,49 @@ Each function runs inside ``Database.transaction`` and may run again on a retry.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import Row, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import note_change, publish_event
-from modular_server.core.errors import Conflict, NotFound, Unprocessable
-from modular_server.hooks import Change, DomainEvent
+from modular_server.plugin import (
+    Change,
+    Conflict,
+    DomainEvent,
+    NotFound,
+    Unprocessable,
+    duplicate,
+    note_change,
+    publish_event,
+    still_referenced,
+)
+from modular_server.plugins.artikel.offers import find_artikel
 from modular_server.plugins.chargen import events, queries
 from modular_server.plugins.chargen.models import Charge, ChargeHerkunft
 from modular_server.plugins.chargen.schemas import (
     Ausgang,
     ChargeIn,
-    ChargeOut,
     ChargePatch,
     HerkunftIn,
     OffeneReservierung,
     RueckrufOut,
 )
-from modular_server.plugins.chargen.views import ausgang, offene_reservierung
+from modular_server.plugins.chargen.views import ausgang, charge_out, offene_reservierung
 
 if TYPE_CHECKING:
-    from modular_server.core.plugins import PluginHost
+    from modular_server.plugin import PluginHostView
+
+#: what may point at a batch and so keep it from being deleted (their foreign keys decide)
+REFERENCED_BY = ("bestand", "bewegungen", "reservierungen", "herkunft")
 
 
 def _duplicate_nummer(artikel_id: int, nummer: str) -> Conflict:
-    return Conflict(
-        f"artikel {artikel_id} already has a charge {nummer!r}",
-        slug="duplicate",
-        errors=[{"field": "body.nummer", "reason": "already taken for this artikel"}],
-        field="nummer",
-    )
+    return duplicate("charge", "nummer", nummer, within=f"artikel {artikel_id}")
 
 
-async def create_charge(session: AsyncSession, data: ChargeIn) -> Charge:
-    artikel = await queries.artikel_for_charge(session, data.artikel_id)
+async def create_charge(session: AsyncSession, data: ChargeIn) -> Row[Any]:
+    artikel = await find_artikel(session, data.artikel_id)
     if artikel is None:
         raise Unprocessable("body.artikel_id", f"artikel {data.artikel_id} does not exist")
     if not artikel.chargenpflicht:
@@ -52,11 +58,11 @@ async def create_charge(session: AsyncSession, data: ChargeIn) -> Charge:
     charge = Charge(**data.model_dump())
     session.add(charge)
     await session.flush()
-    return await queries.get_charge(session, charge.id, fresh=True)
+    return await queries.get_charge(session, charge.id)
 
 
-async def update_charge(session: AsyncSession, charge_id: int, data: ChargePatch) -> Charge:
-    charge = await queries.get_charge(session, charge_id)
+async def update_charge(session: AsyncSession, charge_id: int, data: ChargePatch) -> Row[Any]:
+    charge = await queries.load_charge(session, charge_id)
     changes = data.model_dump(exclude_unset=True)
     nummer = changes.get("nummer")
     if nummer is not None and await queries.nummer_taken(session, charge.artikel_id, nummer, besides=charge_id):
@@ -68,21 +74,17 @@ async def update_charge(session: AsyncSession, charge_id: int, data: ChargePatch
     for field, value in changes.items():
         setattr(charge, field, value)
     await session.flush()
-    return await queries.get_charge(session, charge_id, fresh=True)
+    return await queries.get_charge(session, charge_id)
 
 
 async def delete_charge(session: AsyncSession, charge_id: int) -> None:
-    charge = await queries.get_charge(session, charge_id)
+    charge = await queries.load_charge(session, charge_id)
     await session.delete(charge)
     try:
         await session.flush()
     except IntegrityError as exc:
         # stock, movements, reservations or genealogy point at it (their foreign keys decide)
-        raise Conflict(
-            f"charge {charge_id} is still referenced (bestand, bewegungen, reservierungen or herkunft); "
-            "block or recall it instead",
-            slug="still-referenced",
-        ) from exc
+        raise still_referenced("charge", charge_id, REFERENCED_BY, instead="block or recall it instead") from exc
 
 
 # --- status transitions ----------------------------------------------------------------------
@@ -95,7 +97,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
-async def _transition(session: AsyncSession, charge_id: int, action: str) -> Charge:
+async def _transition(session: AsyncSession, charge_id: int, action: str) -> Row[Any]:
     """Guarded UPDATE ... WHERE status IN (allowed): concurrent transitions cannot both win."""
     allowed, target, _event = TRANSITIONS[action]
     result = await session.execute(
@@ -115,21 +117,21 @@ async def _transition(session: AsyncSession, charge_id: int, action: str) -> Cha
             allowed_from=list(allowed),
         )
     note_change(session, Change(table="charge", op="update", pk=(charge_id,), related={"artikel_id": artikel_id}))
-    return await queries.get_charge(session, charge_id, fresh=True)
+    return await queries.get_charge(session, charge_id)
 
 
-def _event_payload(charge: Charge, **extra: object) -> dict[str, object]:
+def _event_payload(charge: Row[Any], **extra: object) -> dict[str, object]:
     return {"charge_id": charge.id, "artikel_id": charge.artikel_id, "nummer": charge.nummer, **extra}
 
 
-async def change_status(session: AsyncSession, charge_id: int, action: str, grund: str | None) -> Charge:
+async def change_status(session: AsyncSession, charge_id: int, action: str, grund: str | None) -> Row[Any]:
     """sperren or freigeben; raises the matching domain event."""
     charge = await _transition(session, charge_id, action)
     publish_event(session, DomainEvent(type=TRANSITIONS[action][2], payload=_event_payload(charge, grund=grund)))
     return charge
 
 
-async def rueckruf(session: AsyncSession, host: PluginHost, charge_id: int, grund: str | None) -> RueckrufOut:
+async def rueckruf(session: AsyncSession, host: PluginHostView, charge_id: int, grund: str | None) -> RueckrufOut:
     """Recall: the batch becomes ``zurueckgerufen``; returns what it affects.
 
     Open reservations are reported, not cancelled: that decision (and the booking) belongs to
@@ -152,7 +154,7 @@ async def rueckruf(session: AsyncSession, host: PluginHost, charge_id: int, grun
     )
     publish_event(session, DomainEvent(type=events.CHARGE_ZURUECKGERUFEN, payload=payload, severity="critical"))
     return RueckrufOut(
-        charge=ChargeOut.model_validate(charge),
+        charge=charge_out(charge),
         offene_reservierungen=None if offen is None else list(offen),
         ausgaenge=None if raus is None else list(raus),
     )
@@ -170,12 +172,7 @@ async def add_herkunft(session: AsyncSession, child_id: int, data: HerkunftIn) -
     except NotFound:
         raise Unprocessable("body.parent_id", f"charge {data.parent_id} does not exist") from None
     if await queries.herkunft_link(session, data.parent_id, child_id) is not None:
-        raise Conflict(
-            f"charge {child_id} is already linked to parent {data.parent_id}",
-            slug="duplicate",
-            errors=[{"field": "body.parent_id", "reason": "link exists"}],
-            field="parent_id",
-        )
+        raise duplicate("herkunft", "parent_id", data.parent_id, within=f"charge {child_id}")
     if await queries.is_ancestor(session, child_id, data.parent_id):
         raise Conflict(
             f"charge {child_id} is an ancestor of {data.parent_id}; the link would make a cycle",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from modular_server.plugin import PluginSettings
 
 
-class ChargenSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ChargenSettings(PluginSettings):
     #: a batch whose MHD falls within this many days raises ``charge.laeuft_ab`` in the expiry check
     ablauf_warnung_tage: int = Field(default=30, ge=1, le=3650)
     #: upper bound for ``tiefe`` of GET /chargen/{id}/verfolgung (genealogy levels each way)

@@ -8,10 +8,8 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from modular_server.core.pagination import Page
-from modular_server.core.rows import nested
-from modular_server.plugins.artikel.models import Artikel
-from modular_server.plugins.chargen.models import Charge
+from modular_server.plugin import Page, nested
+from modular_server.plugins.artikel.offers import ArtikelInfo
 from modular_server.plugins.chargen.queries import LIST_ARTIKEL_COLUMNS, summe
 from modular_server.plugins.chargen.schemas import (
     ArtikelKurz,
@@ -45,6 +43,11 @@ def charge_rows_page(
     return CHARGE_PAGE.model_validate({"items": items, "next_cursor": cursor})
 
 
+def charge_out(row: Row[Any]) -> ChargeOut:
+    """A charge row (``queries.get_charge``) as the answer."""
+    return ChargeOut.model_validate(nested(row, artikel=LIST_ARTIKEL_COLUMNS))
+
+
 def bestand_am_ort(row: Row[Any]) -> BestandAmOrt:
     return BestandAmOrt(
         lagerort_id=row.lagerort_id,
@@ -66,9 +69,9 @@ def ausgang(row: Row[Any]) -> Ausgang:
 
 
 def charge_detail(
-    charge: Charge, orte: Sequence[Row[Any]] | None, reservierungen: Sequence[Row[Any]] | None
+    charge: Row[Any], orte: Sequence[Row[Any]] | None, reservierungen: Sequence[Row[Any]] | None
 ) -> ChargeDetail:
-    detail = ChargeDetail.model_validate(charge)
+    detail = ChargeDetail.model_validate(nested(charge, artikel=LIST_ARTIKEL_COLUMNS))
     if orte is not None:
         detail.lagerorte = [bestand_am_ort(r) for r in orte]
         detail.bestand = summe(sum(r.menge for r in orte), sum(r.reserviert for r in orte))
@@ -77,7 +80,7 @@ def charge_detail(
     return detail
 
 
-def verfolgung(charge: Charge, tiefe: int, rows: Iterable[Row[Any]]) -> VerfolgungOut:
+def verfolgung(charge: Row[Any], tiefe: int, rows: Iterable[Row[Any]]) -> VerfolgungOut:
     nodes: dict[str, dict[int, VerfolgteCharge]] = {"rueckwaerts": {}, "vorwaerts": {}}
     kanten: dict[tuple[int, int], Kante] = {}
     for row in rows:
@@ -101,7 +104,7 @@ def verfolgung(charge: Charge, tiefe: int, rows: Iterable[Row[Any]]) -> Verfolgu
         return sorted(found.values(), key=lambda n: (n.tiefe, n.id))
 
     return VerfolgungOut(
-        charge=ChargeOut.model_validate(charge),
+        charge=charge_out(charge),
         tiefe=tiefe,
         vorfahren=ordered(nodes["rueckwaerts"]),
         nachfahren=ordered(nodes["vorwaerts"]),
@@ -119,7 +122,7 @@ def _grund(row: Row[Any], stichtag: date) -> Grund | None:
     return None
 
 
-def verfuegbarkeit(artikel: Artikel, rows: Sequence[Row[Any]] | None, stichtag: date) -> VerfuegbarkeitOut:
+def verfuegbarkeit(artikel: ArtikelInfo, rows: Sequence[Row[Any]] | None, stichtag: date) -> VerfuegbarkeitOut:
     """Rows arrive in FEFO order; both lists keep it."""
     kurz = ArtikelKurz.model_validate(artikel)
     if rows is None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from modular_server.hooks import CliCommand, PluginSpec, hookimpl
+from modular_server.plugin import CliCommand, PluginSpec, hookimpl
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -15,7 +15,7 @@ PLUGIN = PluginSpec(
     name="lager",
     version="0.1.0",
     description="Lager, Lagerorte, the movement ledger and stock balances",
-    requires=("chargen",),
+    requires=("artikel", "chargen"),
     prefixes=("/api/v1/lager", "/api/v1/lagerorte", "/api/v1/bestand", "/api/v1/bewegungen"),
 )
 

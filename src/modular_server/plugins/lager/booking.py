@@ -22,24 +22,35 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import ROWS_NOTED, note_change, publish_event
-from modular_server.core.errors import Problem
-from modular_server.hooks import Change, DomainEvent
-from modular_server.plugins.artikel.models import Artikel, Einheit
-from modular_server.plugins.artikel.units import convert
-from modular_server.plugins.chargen.models import Charge
+from modular_server.plugin import (
+    ROWS_NOTED,
+    Change,
+    DomainEvent,
+    Problem,
+    current_request,
+    note_change,
+    publish_event,
+)
+from modular_server.plugins.artikel.offers import ARTIKEL, EinheitInfo, artikel_by_ids, convert, einheiten
+from modular_server.plugins.chargen.offers import CHARGE, chargen_by_ids
 from modular_server.plugins.lager.events import BESTAND_UNTER_MINDESTBESTAND
 from modular_server.plugins.lager.models import Bestand, Lagerbewegung, Lagerort
 from modular_server.plugins.lager.schemas import BewegungIn
 
 Key = tuple[int, int | None, int]  # artikel_id, charge_id, lagerort_id
 ZERO = Decimal("0.000")
+
+
+def principal_name() -> str:
+    """Who books: the caller of the current request, ``system`` outside requests."""
+    ctx = current_request()
+    return ctx.principal.name if ctx is not None and ctx.principal is not None else "system"
 
 
 @dataclass
@@ -100,18 +111,15 @@ async def plan(session: AsyncSession, items: Sequence[BewegungIn], today: date |
     ort_ids = {o for i in items for o in (i.von_lagerort_id, i.nach_lagerort_id) if o is not None}
     codes = {i.einheit for i in items if i.einheit is not None}
 
-    artikel = {a.id: a for a in await session.scalars(select(Artikel).where(Artikel.id.in_(artikel_ids)))}
-    chargen = (
-        {c.id: c for c in await session.scalars(select(Charge).where(Charge.id.in_(charge_ids)))} if charge_ids else {}
-    )
+    artikel = await artikel_by_ids(session, artikel_ids)
+    chargen = await chargen_by_ids(session, charge_ids) if charge_ids else {}
     orte = {o.id: o for o in await session.scalars(select(Lagerort).where(Lagerort.id.in_(ort_ids)))}
-    einheiten: dict[Any, Einheit] = {}
+    units: dict[Any, EinheitInfo] = {}
     if codes:
         wanted = {a.einheit_id for a in artikel.values()}
-        rows = await session.scalars(select(Einheit).where(Einheit.code.in_(codes) | Einheit.id.in_(wanted)))
-        for einheit in rows:
-            einheiten[einheit.id] = einheit
-            einheiten[einheit.code] = einheit
+        for einheit in await einheiten(session, codes=codes, ids=wanted):
+            units[einheit.id] = einheit
+            units[einheit.code] = einheit
 
     errors: list[ItemError] = []
     planned: list[Planned] = []
@@ -155,7 +163,7 @@ async def plan(session: AsyncSession, items: Sequence[BewegungIn], today: date |
                 errors.append(ItemError(index, name, f"lagerort {ort.code} is blocked", conflict=True))
         menge = item.menge
         if item.einheit is not None:
-            given, own = einheiten.get(item.einheit), einheiten.get(found.einheit_id)
+            given, own = units.get(item.einheit), units.get(found.einheit_id)
             if given is None:
                 errors.append(ItemError(index, "einheit", f"unknown unit {item.einheit!r}"))
                 continue
@@ -212,6 +220,52 @@ async def lock_balances(session: AsyncSession, keys: set[Key]) -> dict[Key, Best
     )
     found = {(b.artikel_id, b.charge_id, b.lagerort_id): b for b in await session.scalars(query)}
     return {key: found[key] for key in keys}
+
+
+class Balance(Protocol):
+    """A locked stock balance as other plugins see it: ``reserviert`` is the one attribute they
+    may change, inside the transaction that locked it."""
+
+    id: int
+    artikel_id: int
+    charge_id: int | None
+    lagerort_id: int
+    menge: Decimal
+    reserviert: Decimal
+
+
+class Reservable(NamedTuple):
+    """A locked balance that may be reserved from, with its batch's best-before date."""
+
+    bestand: Balance
+    mhd: date | None
+
+
+async def lock_reservable(
+    session: AsyncSession, artikel_id: int, today: date, *, charge_id: int | None, lagerort_id: int | None
+) -> list[Reservable]:
+    """Lock (id order, as bookings do) every balance of ``artikel_id`` with stock on hand in a
+    free, unexpired batch at an unblocked lagerort - fully reserved ones included (one query)."""
+    charge = CHARGE.c
+    query = (
+        select(Bestand, charge.mhd)
+        .join(CHARGE, charge.id == Bestand.charge_id)
+        .join(Lagerort, Lagerort.id == Bestand.lagerort_id)
+        .where(
+            Bestand.artikel_id == artikel_id,
+            Bestand.menge > 0,
+            charge.status == "frei",
+            (charge.mhd.is_(None)) | (charge.mhd >= today),
+            Lagerort.gesperrt.is_(False),
+        )
+        .order_by(Bestand.id)
+        .with_for_update(of=Bestand)
+    )
+    if charge_id is not None:
+        query = query.where(Bestand.charge_id == charge_id)
+    if lagerort_id is not None:
+        query = query.where(Bestand.lagerort_id == lagerort_id)
+    return [Reservable(bestand, mhd) for bestand, mhd in await session.execute(query)]
 
 
 async def apply(session: AsyncSession, planned: Sequence[Planned], principal: str) -> list[Lagerbewegung]:
@@ -345,11 +399,12 @@ async def _warn_below_minimum(session: AsyncSession, lowered: dict[int, Decimal]
     artikel that stays below is reported once a day by the notifications' daily check."""
     if not lowered:
         return
+    artikel = ARTIKEL.c
     rows = await session.execute(
-        select(Artikel.id, Artikel.nummer, Artikel.mindestbestand, func.coalesce(func.sum(Bestand.menge), 0))
-        .outerjoin(Bestand, Bestand.artikel_id == Artikel.id)
-        .where(Artikel.id.in_(lowered), Artikel.mindestbestand > 0)
-        .group_by(Artikel.id, Artikel.nummer, Artikel.mindestbestand)
+        select(artikel.id, artikel.nummer, artikel.mindestbestand, func.coalesce(func.sum(Bestand.menge), 0))
+        .outerjoin(Bestand, Bestand.artikel_id == artikel.id)
+        .where(artikel.id.in_(lowered), artikel.mindestbestand > 0)
+        .group_by(artikel.id, artikel.nummer, artikel.mindestbestand)
     )
     for artikel_id, nummer, mindestbestand, bestand in rows:
         after = Decimal(bestand)

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from modular_server.hooks import CliCommand
+from modular_server.plugin import CliCommand, host_of
 
 
 def _configure_demo(parser: ArgumentParser) -> None:
@@ -31,7 +31,7 @@ async def _run_demo(args: Namespace, app: FastAPI) -> int:
         console.print("[red]the database holds artikel already; demo data needs an empty inventory[/]")
         return 1
     started = time.perf_counter()
-    with_reservations = app.state.host.is_serving("reservierungen")
+    with_reservations = host_of(app).is_serving("reservierungen")
     tables = demo.generate(max(1, args.scale), datetime.now(UTC).date(), with_reservations, seed=args.seed)
     total = sum(len(rows) for rows in tables.values())
     with Progress(
@@ -57,7 +57,7 @@ async def _run_lager(args: Namespace, app: FastAPI) -> int:
 
     console = Console()
     async with app.state.db.session() as session:
-        drift = await find_drift(session, with_reservations=app.state.host.is_serving("reservierungen"))
+        drift = await find_drift(session, with_reservations=host_of(app).is_serving("reservierungen"))
     for item in drift[:200]:
         console.print(f"[red]drift[/] {item}")
     if drift:

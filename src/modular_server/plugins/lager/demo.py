@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from modular_server.core.database import Base, Database
+from modular_server.plugin import Base, Database
 
 Key = tuple[int, int | None, int]
 CHUNK = 5000

@@ -21,8 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from modular_server.core.base import UtcDateTime
-from modular_server.core.database import Base
+from modular_server.plugin import Base, UtcDateTime
 
 BEWEGUNG_TYPEN = ("eingang", "ausgang", "umbuchung", "inventur", "storno")
 # BigInteger ids on PostgreSQL, INTEGER (the rowid alias) on SQLite

@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.errors import NotFound
-from modular_server.core.pagination import PageRequest
+from modular_server.plugin import NotFound, PageRequest
 from modular_server.plugins.lager.models import Bestand, Lager, Lagerbewegung, Lagerort
 
 

@@ -8,11 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import DatabaseDep, ReadSession
-from modular_server.core.idempotency import run_idempotent
-from modular_server.core.pagination import Page, Pagination
-from modular_server.hooks import cached, current_request
+from modular_server.plugin import DatabaseDep, Page, Pagination, ReadSession, cached, run_idempotent
 from modular_server.plugins.lager import queries, service
+from modular_server.plugins.lager.booking import principal_name
 from modular_server.plugins.lager.schemas import (
     BatchOut,
     BestandOut,
@@ -32,11 +30,6 @@ from modular_server.plugins.lager.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["lager"])
 # Cache policy: lists are evicted by any change of their tables; a detail only by its own row
 # (changes are reported per row with their foreign keys, ledger rows are filed as `bewegung`).
-
-
-def principal_name() -> str:
-    ctx = current_request()
-    return ctx.principal.name if ctx is not None and ctx.principal is not None else "system"
 
 
 # --- Lager -----------------------------------------------------------------------------------

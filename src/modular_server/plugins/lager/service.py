@@ -8,24 +8,27 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.errors import Conflict, NotFound, Unprocessable
+from modular_server.plugin import Conflict, NotFound, Unprocessable, duplicate, still_referenced
 from modular_server.plugins.lager import booking
 from modular_server.plugins.lager.models import Lager, Lagerbewegung, Lagerort
 from modular_server.plugins.lager.schemas import BewegungIn, LagerIn, LagerortIn, LagerortPatch, LagerPatch
 
+#: what may point at a lager or lagerort and so keep it from being deleted (their foreign keys decide)
+REFERENCED_BY = ("bestand", "bewegungen", "lagerorte")
 
-async def _flush_unique(session: AsyncSession, field: str, value: object) -> None:
+
+async def _flush_unique(session: AsyncSession, what: str, field: str, value: object) -> None:
     try:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"{field} {value!r} exists already", slug="duplicate", field=field) from exc
+        raise duplicate(what, field, value) from exc
 
 
 async def create_lager(session: AsyncSession, data: LagerIn) -> Lager:
     lager = Lager(**data.model_dump())
     session.add(lager)
-    await _flush_unique(session, "code", data.code)
+    await _flush_unique(session, "lager", "code", data.code)
     return lager
 
 
@@ -56,7 +59,7 @@ async def create_lagerort(session: AsyncSession, data: LagerortIn) -> Lagerort:
             raise Unprocessable("parent_id", "must be a lagerort of the same lager")
     ort = Lagerort(**data.model_dump())
     session.add(ort)
-    await _flush_unique(session, "code", data.code)
+    await _flush_unique(session, "lagerort", "code", data.code)
     return ort
 
 
@@ -83,9 +86,7 @@ async def _flush_referenced(session: AsyncSession, what: str, ident: int) -> Non
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:
-        raise Conflict(
-            f"{what} {ident} is still referenced (stock, movements or locations)", slug="still-referenced"
-        ) from exc
+        raise still_referenced(what, ident, REFERENCED_BY) from exc
 
 
 async def book(session: AsyncSession, items: Sequence[BewegungIn], principal: str) -> list[Lagerbewegung]:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import Base
+from modular_server.plugin import Base
 from modular_server.plugins.lager.models import Bestand, Lagerbewegung
 
 Key = tuple[int, int | None, int]

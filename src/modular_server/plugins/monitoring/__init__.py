@@ -11,14 +11,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from modular_server.hooks import PluginSpec, hookimpl
+from modular_server.plugin import PluginSpec, hookimpl, host_of
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from fastapi import APIRouter, FastAPI
 
-    from modular_server.hooks import HealthResult, QueryInfo, RequestContext, ResponseInfo
+    from modular_server.plugin import HealthResult, QueryInfo, RequestContext, ResponseInfo
     from modular_server.plugins.monitoring.settings import MonitoringSettings
 
 NAME = "monitoring"
@@ -61,23 +61,23 @@ async def startup(app: FastAPI, settings: MonitoringSettings) -> None:
     from modular_server.plugins.monitoring.runtime import Monitor
 
     monitor = Monitor(app, settings)
-    app.state.host.data[NAME] = monitor
+    host_of(app).data[NAME] = monitor
     await monitor.start()
 
 
 @hookimpl
 async def shutdown(app: FastAPI) -> None:
-    monitor = app.state.host.data.pop(NAME, None)
+    monitor = host_of(app).data.pop(NAME, None)
     if monitor is not None:
         await monitor.stop()
 
 
 @hookimpl
 def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult]]]:
-    from modular_server.hooks import HealthResult
+    from modular_server.plugin import HealthResult
 
     async def flushing() -> HealthResult:
-        monitor = app.state.host.data.get(NAME)
+        monitor = host_of(app).data.get(NAME)
         error = monitor.last_flush_error if monitor is not None else "not started"
         return HealthResult("degraded", f"figures not persisted: {error}") if error else HealthResult("ok")
 
@@ -86,14 +86,14 @@ def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult
 
 @hookimpl
 def query_executed(app: FastAPI, ctx: RequestContext | None, query: QueryInfo) -> None:
-    monitor = app.state.host.data.get(NAME) if app is not None else None
+    monitor = host_of(app).data.get(NAME) if app is not None else None
     if monitor is not None:  # None before startup (e.g. during migrations) and after shutdown
         monitor.recorder.statement(ctx, query)
 
 
 @hookimpl
 def before_response(app: FastAPI, ctx: RequestContext, response: ResponseInfo) -> None:
-    monitor = app.state.host.data.get(NAME)
+    monitor = host_of(app).data.get(NAME)
     if monitor is None:
         return
     statements = ctx.db_statements
@@ -109,7 +109,7 @@ def before_response(app: FastAPI, ctx: RequestContext, response: ResponseInfo) -
 
 def _refuse_n_plus_one(ctx: RequestContext, response: ResponseInfo, threshold: int) -> None:
     """strict_n_plus_one: turn a (buffered) response of a request with an N+1 pattern into a 500."""
-    from modular_server.core.errors import PROBLEM_MEDIA_TYPE, problem_body
+    from modular_server.plugin import PROBLEM_MEDIA_TYPE, problem_body
     from modular_server.plugins.monitoring.recorder import TRACE_KEY
 
     trace: Any = ctx.extras.get(TRACE_KEY)
@@ -133,6 +133,6 @@ def _refuse_n_plus_one(ctx: RequestContext, response: ResponseInfo, threshold: i
 
 @hookimpl
 def request_finished(app: FastAPI, ctx: RequestContext, response: ResponseInfo) -> None:
-    monitor = app.state.host.data.get(NAME)
+    monitor = host_of(app).data.get(NAME)
     if monitor is not None:
         monitor.recorder.finished(ctx, response.status)

@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from modular_server.core.base import UtcDateTime
-from modular_server.core.database import Base
+from modular_server.plugin import Base, UtcDateTime
 
 RowId = BigInteger().with_variant(Integer(), "sqlite")
 

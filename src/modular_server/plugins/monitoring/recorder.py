@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from modular_server.plugins.monitoring.histogram import Histogram
 
 if TYPE_CHECKING:
-    from modular_server.hooks import QueryInfo, RequestContext
+    from modular_server.plugin import QueryInfo, RequestContext
     from modular_server.plugins.monitoring.settings import MonitoringSettings
 
 log = logging.getLogger("modular_server.monitoring")

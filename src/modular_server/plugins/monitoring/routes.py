@@ -10,10 +10,7 @@ from fastapi import APIRouter, Query, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from modular_server.core.database import ReadSession
-from modular_server.core.errors import Problem
-from modular_server.core.security import bearer_token
-from modular_server.hooks import requires_scope
+from modular_server.plugin import Problem, ReadSession, bearer_token, host_of, requires_scope
 from modular_server.plugins.monitoring import queries, summary
 from modular_server.plugins.monitoring.runtime import Monitor
 from modular_server.plugins.monitoring.schemas import (
@@ -43,7 +40,7 @@ DASHBOARD_HEADERS = {
 
 
 def _monitor(request: Request) -> Monitor:
-    return request.app.state.host.data[NAME]
+    return host_of(request).data[NAME]
 
 
 def _window(hours: int) -> tuple[datetime, datetime]:
@@ -65,7 +62,7 @@ async def stats(request: Request, session: ReadSession, hours: Hours = 24) -> St
     slow, n_plus_one = await queries.record_counts(session, since, until)
     agg = summary.total(rows)
     cache = None
-    if request.app.state.host.is_serving("cache"):
+    if host_of(request).is_serving("cache"):
         cache = CacheFigures(
             hits=agg.cache_hits,
             misses=agg.cache_misses,

@@ -1,4 +1,4 @@
-"""The plugin's runtime object (in ``app.state.host.data["monitoring"]``): the recorder, the
+"""The plugin's runtime object (in ``host_of(app).data["monitoring"]``): the recorder, the
 background flusher and cleanup job, the totals behind /metrics."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from modular_server.plugin import host_of
 from modular_server.plugins.monitoring.explain import PlanExplainer
 from modular_server.plugins.monitoring.metrics import TotalsCollector, build_registry
 from modular_server.plugins.monitoring.recorder import FLUSHING, Recorder
@@ -132,7 +133,7 @@ class Monitor:
 
     def cache_plugin_stats(self) -> dict[str, Any] | None:
         """The cache plugin's own figures, if it is serving and offers ``stats()``."""
-        host = self.app.state.host
+        host = host_of(self.app)
         if not host.is_serving("cache"):
             return None
         stats = getattr(host.data.get("cache"), "stats", None)

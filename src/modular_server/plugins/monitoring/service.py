@@ -13,7 +13,7 @@ from modular_server.plugins.monitoring.histogram import Histogram
 from modular_server.plugins.monitoring.models import NPlusOne, RouteWindow, SlowQuery
 
 if TYPE_CHECKING:
-    from modular_server.core.database import Database
+    from modular_server.plugin import Database
     from modular_server.plugins.monitoring.explain import PlanExplainer, PlanResult
     from modular_server.plugins.monitoring.recorder import RouteFigures, Snapshot
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
+
+from modular_server.plugin import PluginSettings
 
 
-class MonitoringSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MonitoringSettings(PluginSettings):
     #: a statement slower than this is recorded as a slow query
     slow_query_ms: float = Field(default=200.0, ge=0)
     #: the same statement fingerprint more often than this in one request is an N+1 pattern

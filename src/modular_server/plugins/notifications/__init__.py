@@ -12,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from modular_server.hooks import CliCommand, PluginSpec, hookimpl
+from modular_server.plugin import CliCommand, PluginSpec, hookimpl, host_of
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from fastapi import APIRouter, FastAPI
 
-    from modular_server.hooks import DomainEvent, HealthResult
+    from modular_server.plugin import DomainEvent, HealthResult
     from modular_server.plugins.notifications.settings import NotificationsSettings
 
 NAME = "notifications"
@@ -64,29 +64,29 @@ async def startup(app: FastAPI, settings: NotificationsSettings) -> None:
 
     runtime = NotificationsRuntime(app, settings)
     await runtime.start()
-    app.state.host.data[NAME] = runtime
+    host_of(app).data[NAME] = runtime
 
 
 @hookimpl
 async def shutdown(app: FastAPI) -> None:
-    runtime = app.state.host.data.pop(NAME, None)
+    runtime = host_of(app).data.pop(NAME, None)
     if runtime is not None:
         await runtime.stop()
 
 
 @hookimpl
 def event_published(app: FastAPI, event: DomainEvent) -> None:
-    runtime = app.state.host.data.get(NAME)
+    runtime = host_of(app).data.get(NAME)
     if runtime is not None:  # None before startup and after shutdown
         runtime.offer(event)
 
 
 @hookimpl
 def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult]]]:
-    from modular_server.hooks import HealthResult
+    from modular_server.plugin import HealthResult
 
     async def queue() -> HealthResult:
-        runtime = app.state.host.data.get(NAME)
+        runtime = host_of(app).data.get(NAME)
         if runtime is None:
             return HealthResult("fail", "not started")
         if runtime.dropped:
@@ -94,7 +94,7 @@ def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult
         return HealthResult("ok", f"{runtime.events.qsize()} events queued")
 
     async def fanout() -> HealthResult:
-        runtime = app.state.host.data.get(NAME)
+        runtime = host_of(app).data.get(NAME)
         if runtime is None:
             return HealthResult("fail", "not started")
         return runtime.fanout.health()
@@ -111,7 +111,7 @@ async def _run_check(args: Namespace, app: FastAPI) -> int:
 
     from modular_server.plugins.notifications.runtime import NotificationsRuntime
 
-    runtime = NotificationsRuntime(app, app.state.host.settings_for(NAME))
+    runtime = NotificationsRuntime(app, host_of(app).settings_for(NAME))
     result = await runtime.run_daily_check(date.fromisoformat(args.stichtag) if args.stichtag else None)
     print(result.model_dump_json())
     return 0

@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, and_, exists, func, select
 
-from modular_server.core.database import Base
-from modular_server.hooks import DomainEvent
+from modular_server.plugin import Base, DomainEvent, host_of
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from modular_server.core.plugins import PluginHost
+    from modular_server.plugin import PluginHostView
 
 log = logging.getLogger("modular_server.notifications")
 
@@ -46,7 +45,7 @@ def seconds_until(at: time, now: datetime | None = None) -> float:
     return (target - now).total_seconds()
 
 
-def _table(host: PluginHost, plugin: str, name: str) -> Table | None:
+def _table(host: PluginHostView, plugin: str, name: str) -> Table | None:
     return Base.metadata.tables.get(name) if host.is_serving(plugin) else None
 
 
@@ -58,7 +57,7 @@ def _event(event_type: str, payload: dict[str, Any], stichtag: date) -> DomainEv
 
 async def expiring_batches(app: FastAPI, stichtag: date, tage: int) -> AsyncIterator[list[DomainEvent]]:
     """``charge.laeuft_ab`` per free batch with ``stichtag <= mhd <= stichtag + tage`` (stocked, while lager serves)."""
-    host = app.state.host
+    host = host_of(app)
     charge, artikel = _table(host, "chargen", "charge"), _table(host, "artikel", "artikel")
     if charge is None or artikel is None:
         return
@@ -101,7 +100,7 @@ async def expiring_batches(app: FastAPI, stichtag: date, tage: int) -> AsyncIter
 
 async def low_stock(app: FastAPI, stichtag: date) -> AsyncIterator[list[DomainEvent]]:
     """``bestand.unter_mindestbestand`` per active artikel whose total stock is below its Mindestbestand."""
-    host = app.state.host
+    host = host_of(app)
     artikel, bestand = _table(host, "artikel", "artikel"), _table(host, "lager", "bestand")
     if artikel is None or bestand is None:
         return

@@ -21,11 +21,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from modular_server.hooks import HealthResult
+from modular_server.plugin import HealthResult
 
 if TYPE_CHECKING:
-    from modular_server.core.redis_breaker import RedisBreaker
-    from modular_server.settings import Settings
+    from modular_server.plugin import RedisBreaker, ServerSettings
 
 #: the frames stored after a notification id (oldest first), and the newest id stored
 FramesAfter = Callable[[int], Awaitable[list[bytes]]]
@@ -71,7 +70,12 @@ class SentIds:
 
 class Fanout:
     def __init__(
-        self, settings: Settings, redis: Any, breaker: RedisBreaker, frames_after: FramesAfter, latest_id: LatestId
+        self,
+        settings: ServerSettings,
+        redis: Any,
+        breaker: RedisBreaker,
+        frames_after: FramesAfter,
+        latest_id: LatestId,
     ) -> None:
         self.subscribers: set[asyncio.Queue[bytes | None]] = set()
         self.channel = f"{settings.redis_prefix}notifications"

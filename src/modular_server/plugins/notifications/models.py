@@ -19,8 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from modular_server.core.base import UtcDateTime
-from modular_server.core.database import Base
+from modular_server.plugin import Base, UtcDateTime
 
 SEVERITIES = ("info", "warning", "critical")
 DELIVERY_STATUS = ("pending", "delivered", "failed")

@@ -8,8 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.errors import NotFound
-from modular_server.core.pagination import PageRequest
+from modular_server.plugin import NotFound, PageRequest
 from modular_server.plugins.notifications.models import Notification, WebhookDelivery, WebhookTarget
 
 NOTIFICATIONS_CURSOR = "notifications"

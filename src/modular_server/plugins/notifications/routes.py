@@ -10,9 +10,7 @@ from fastapi import APIRouter, Header, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
-from modular_server.core.database import ReadSession
-from modular_server.core.pagination import Page, Pagination
-from modular_server.hooks import requires_scope
+from modular_server.plugin import Page, Pagination, ReadSession, host_of, requires_scope
 from modular_server.plugins.notifications import queries, service
 from modular_server.plugins.notifications.fanout import SentIds, frame_id
 from modular_server.plugins.notifications.runtime import NotificationsRuntime
@@ -32,7 +30,7 @@ router = APIRouter(prefix=PREFIX, tags=["notifications"])
 
 
 def _runtime(request: Request) -> NotificationsRuntime:
-    return request.app.state.host.data["notifications"]
+    return host_of(request).data["notifications"]
 
 
 @router.get("", summary="Notifications, newest first (keyset on id)")

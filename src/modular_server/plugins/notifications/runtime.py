@@ -1,4 +1,4 @@
-"""The plugin's runtime object (``app.state.host.data["notifications"]``): the event queue and
+"""The plugin's runtime object (``host_of(app).data["notifications"]``): the event queue and
 its worker, the stream fan-out, the webhook worker and the daily check."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from modular_server.hooks import DomainEvent
+from modular_server.plugin import DomainEvent, host_of
 from modular_server.plugins.notifications import daily, queries, service
 from modular_server.plugins.notifications.fanout import Fanout, frame
 from modular_server.plugins.notifications.schemas import CheckOut, NotificationOut
@@ -108,7 +108,7 @@ class NotificationsRuntime:
 
     async def run_daily_check(self, stichtag: date | None = None) -> CheckOut:
         day = stichtag or daily.today()
-        host = self.app.state.host
+        host = host_of(self.app)
         counts = {daily.CHARGE_LAEUFT_AB: 0, daily.UNTER_MINDESTBESTAND: 0}
         chunks: list[tuple[str, AsyncIterator[list[DomainEvent]]]] = [
             (daily.CHARGE_LAEUFT_AB, daily.expiring_batches(self.app, day, self.settings.ablauf_warnung_tage)),

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.hooks import DomainEvent
+from modular_server.plugin import DomainEvent
 from modular_server.plugins.notifications import catalogue, queries
 from modular_server.plugins.notifications.models import Notification, WebhookDelivery, WebhookTarget
 from modular_server.plugins.notifications.schemas import WebhookIn

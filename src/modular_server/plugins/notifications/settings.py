@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import time
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from modular_server.plugin import PluginSettings
 
 
-class NotificationsSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NotificationsSettings(PluginSettings):
     #: run the daily check (expiring batches, low stock) at this UTC time; every worker runs
     #: it, which is harmless because storing is idempotent
     daily_check_enabled: bool = True

@@ -23,7 +23,7 @@ from modular_server.plugins.notifications import service
 from modular_server.plugins.notifications.models import WebhookDelivery
 
 if TYPE_CHECKING:
-    from modular_server.core.database import Database
+    from modular_server.plugin import Database
     from modular_server.plugins.notifications.settings import NotificationsSettings
 
 log = logging.getLogger("modular_server.notifications")

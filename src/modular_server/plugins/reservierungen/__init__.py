@@ -6,7 +6,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from modular_server.hooks import PluginSpec, hookimpl
+from modular_server.plugin import PluginSpec, hookimpl, host_of
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
@@ -18,7 +18,7 @@ PLUGIN = PluginSpec(
     name="reservierungen",
     version="0.1.0",
     description="Batch reservations with FEFO allocation",
-    requires=("lager",),
+    requires=("artikel", "chargen", "lager"),
     prefixes=("/api/v1/reservierungen",),
 )
 
@@ -54,10 +54,10 @@ async def startup(app: FastAPI, settings: ReservierungenSettings) -> None:
     from modular_server.plugins.reservierungen.runtime import ExpiryJob
 
     job = ExpiryJob(app, settings.ablauf_intervall_seconds)
-    app.state.host.data["reservierungen"] = job
+    host_of(app).data["reservierungen"] = job
     job.start()
 
 
 @hookimpl
 async def shutdown(app: FastAPI) -> None:
-    await app.state.host.data["reservierungen"].stop()
+    await host_of(app).data["reservierungen"].stop()

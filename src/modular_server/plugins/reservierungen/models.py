@@ -8,8 +8,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from modular_server.core.base import UtcDateTime
-from modular_server.core.database import Base
+from modular_server.plugin import Base, UtcDateTime
 
 RESERVIERUNG_STATUS = ("aktiv", "erledigt", "storniert", "abgelaufen")
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.errors import NotFound
-from modular_server.core.pagination import PageRequest
+from modular_server.plugin import NotFound, PageRequest
 from modular_server.plugins.reservierungen.models import Reservierung
 
 

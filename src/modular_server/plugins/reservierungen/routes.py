@@ -7,11 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import DatabaseDep, ReadSession
-from modular_server.core.idempotency import run_idempotent
-from modular_server.core.pagination import Page, Pagination
-from modular_server.hooks import cached
-from modular_server.plugins.lager.routes import principal_name
+from modular_server.plugin import DatabaseDep, Page, Pagination, ReadSession, cached, run_idempotent
+from modular_server.plugins.lager.offers import principal_name
 from modular_server.plugins.reservierungen import queries, service
 from modular_server.plugins.reservierungen.schemas import (
     AnfrageOut,

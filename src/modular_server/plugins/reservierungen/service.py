@@ -18,14 +18,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import Database, publish_event
-from modular_server.core.errors import Conflict, NotFound, Unprocessable
-from modular_server.hooks import DomainEvent
-from modular_server.plugins.artikel.models import Artikel
-from modular_server.plugins.artikel.units import QUANTUM, to_artikel_unit
-from modular_server.plugins.chargen.models import Charge
-from modular_server.plugins.lager import booking
-from modular_server.plugins.lager.models import Bestand, Lagerort
+from modular_server.plugin import Conflict, Database, DomainEvent, NotFound, Unprocessable, publish_event
+from modular_server.plugins.artikel.offers import QUANTUM, find_artikel, to_artikel_unit
+from modular_server.plugins.chargen.offers import find_charge
+from modular_server.plugins.lager import offers as lager
 from modular_server.plugins.reservierungen import events
 from modular_server.plugins.reservierungen.models import Reservierung
 from modular_server.plugins.reservierungen.schemas import ReservierungIn, ReservierungOut
@@ -57,7 +53,7 @@ async def reserve(
         raise Unprocessable("gueltig_bis", "must lie in the future")
     artikel_id = data.artikel_id
     if data.charge_id is not None:
-        charge = await session.get(Charge, data.charge_id)
+        charge = await find_charge(session, data.charge_id)
         if charge is None:
             raise Unprocessable("charge_id", f"charge {data.charge_id} does not exist")
         if charge.status != "frei":
@@ -69,37 +65,21 @@ async def reserve(
         artikel_id = charge.artikel_id
     else:
         assert artikel_id is not None
-        artikel = await session.get(Artikel, artikel_id)
+        artikel = await find_artikel(session, artikel_id)
         if artikel is None:
             raise Unprocessable("artikel_id", f"artikel {artikel_id} does not exist")
         if not artikel.chargenpflicht:
             raise Unprocessable("artikel_id", "only artikel managed in batches (Chargenpflicht) can be reserved")
-    if data.lagerort_id is not None and await session.get(Lagerort, data.lagerort_id) is None:
+    if data.lagerort_id is not None and not await lager.lagerort_exists(session, data.lagerort_id):
         raise Unprocessable("lagerort_id", f"lagerort {data.lagerort_id} does not exist")
     menge = await to_artikel_unit(session, artikel_id, data.menge, data.einheit)
     if menge <= 0:
         raise Unprocessable("menge", "is 0 after conversion to the artikel's unit")
     # Lock every eligible balance row first (id order, as bookings do), fully reserved ones
     # included: releasing this artikel's overdue reservations below may free them.
-    query = (
-        select(Bestand, Charge.mhd)
-        .join(Charge, Charge.id == Bestand.charge_id)
-        .join(Lagerort, Lagerort.id == Bestand.lagerort_id)
-        .where(
-            Bestand.artikel_id == artikel_id,
-            Bestand.menge > 0,
-            Charge.status == "frei",
-            (Charge.mhd.is_(None)) | (Charge.mhd >= today),
-            Lagerort.gesperrt.is_(False),
-        )
-        .order_by(Bestand.id)
-        .with_for_update(of=Bestand)
+    candidates = await lager.lock_reservable(
+        session, artikel_id, today, charge_id=data.charge_id, lagerort_id=data.lagerort_id
     )
-    if data.charge_id is not None:
-        query = query.where(Bestand.charge_id == data.charge_id)
-    if data.lagerort_id is not None:
-        query = query.where(Bestand.lagerort_id == data.lagerort_id)
-    candidates = list((await session.execute(query)).all())
     # release-on-read: stock held by overdue reservations is free again even before the expiry
     # job runs (it updates the locked balance objects above in place)
     await expire(session, now=now, artikel_id=artikel_id)
@@ -178,10 +158,10 @@ async def fulfil(
     teil = offen if menge is None else menge.quantize(QUANTUM)
     if teil > offen:
         raise Unprocessable("menge", f"only {offen} of the reservation are still open", offen=str(offen))
-    charge = await session.get(Charge, reservierung.charge_id)
+    charge = await find_charge(session, reservierung.charge_id)
     if charge is not None and charge.status != "frei":
         raise Conflict(f"charge {charge.id} is {charge.status}", slug="charge-not-free", charge_status=charge.status)
-    planned = booking.Planned(
+    planned = lager.Planned(
         typ="ausgang",
         artikel_id=reservierung.artikel_id,
         charge_id=reservierung.charge_id,
@@ -192,19 +172,19 @@ async def fulfil(
         referenz_id=str(reservierung.id),
         aus_reserviert=teil,
     )
-    (bewegung,) = await booking.apply(session, [planned], principal)
+    (bewegung_id,) = await lager.book(session, [planned], principal)
     reservierung.erfuellt += teil
     if reservierung.erfuellt == reservierung.menge:
         reservierung.status = "erledigt"
     reservierung.updated_at = datetime.now(UTC)
     await session.flush()
-    _event(session, events.RESERVIERUNG_ERFUELLT, [reservierung], menge=str(teil), bewegung_id=bewegung.id)
-    return reservierung, bewegung.id
+    _event(session, events.RESERVIERUNG_ERFUELLT, [reservierung], menge=str(teil), bewegung_id=bewegung_id)
+    return reservierung, bewegung_id
 
 
 async def _release(session: AsyncSession, reservierungen: Sequence[Reservierung], status: str) -> None:
     keys = {(r.artikel_id, r.charge_id, r.lagerort_id) for r in reservierungen}
-    balances = await booking.lock_balances(session, keys)
+    balances = await lager.lock_balances(session, keys)
     for reservierung in reservierungen:
         balances[(reservierung.artikel_id, reservierung.charge_id, reservierung.lagerort_id)].reserviert -= (
             reservierung.menge - reservierung.erfuellt

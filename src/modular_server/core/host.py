@@ -1,0 +1,56 @@
+"""What a plugin may use of the plugin host at runtime, typed: its own runtime object, any
+plugin's settings, and whether another plugin is serving.
+
+The host itself (:class:`modular_server.core.plugins.PluginHost`) is internal; plugins see it
+through :class:`PluginHostView` only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, TypeVar, cast
+
+from starlette.applications import Starlette
+from starlette.requests import HTTPConnection
+
+T = TypeVar("T")
+
+
+class PluginHostView(Protocol):
+    """The part of the plugin host a plugin may rely on."""
+
+    #: each plugin's runtime object under its name; a plugin sets its own in ``startup`` and
+    #: removes it in ``shutdown`` (another plugin reads it only through a documented offer)
+    data: dict[str, Any]
+
+    def settings_for(self, name: str) -> Any:
+        """The validated settings of plugin ``name`` (its ``plugin_settings`` model)."""
+        ...
+
+    def is_serving(self, name: str) -> bool:
+        """Whether plugin ``name`` is loaded and serving requests right now."""
+        ...
+
+
+def host_of(owner: Starlette | HTTPConnection) -> PluginHostView:
+    """The plugin host of an app, or of the app serving a request."""
+    app = owner.app if isinstance(owner, HTTPConnection) else owner
+    return cast(PluginHostView, app.state.host)
+
+
+def runtime_of(owner: Starlette | HTTPConnection, name: str, kind: type[T]) -> T:
+    """Plugin ``name``'s runtime object (``host.data[name]``), checked to be a ``kind``.
+
+    Raises LookupError while the plugin has none (not started, or stopped).
+    """
+    found = host_of(owner).data.get(name)
+    if not isinstance(found, kind):
+        raise LookupError(f"plugin {name!r} has no runtime object of type {kind.__name__} (not started?)")
+    return found
+
+
+def settings_of(owner: Starlette | HTTPConnection, name: str, kind: type[T]) -> T:
+    """Plugin ``name``'s settings, checked to be a ``kind``."""
+    found = host_of(owner).settings_for(name)
+    if not isinstance(found, kind):
+        raise LookupError(f"plugin {name!r} has no settings of type {kind.__name__}")
+    return found

@@ -1,0 +1,105 @@
+"""What the artikel plugin offers to the plugins that require it - the only module of this
+plugin another plugin may import.
+
+Read functions return plain, frozen data (:class:`ArtikelInfo`, :class:`EinheitInfo`), never
+the plugin's mapped models; unit conversion works on those.
+
+Joins: a plugin that needs artikel columns inside its own statements (a list of batches with
+their artikel, stock below an artikel's minimum) uses the tables :data:`ARTIKEL` and
+:data:`EINHEIT` - SQLAlchemy Core ``Table`` objects, offered for reading only (``select``,
+``join``, ``where``). The columns promised are those of :class:`ArtikelInfo` and
+:class:`EinheitInfo`; other columns may change without notice. Writes go through this plugin's
+HTTP API, never through these tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modular_server.plugin import NotFound
+from modular_server.plugins.artikel.models import Artikel, Einheit
+from modular_server.plugins.artikel.units import QUANTUM, Unit, convert, to_artikel_unit
+
+__all__ = [
+    "ARTIKEL",
+    "ARTIKEL_KURZ",
+    "EINHEIT",
+    "QUANTUM",
+    "ArtikelInfo",
+    "EinheitInfo",
+    "Unit",
+    "artikel_by_ids",
+    "convert",
+    "einheiten",
+    "find_artikel",
+    "get_artikel",
+    "to_artikel_unit",
+]
+
+#: the ``artikel`` table, for joins and reads (columns: those of :class:`ArtikelInfo`)
+ARTIKEL: Table = Artikel.__table__  # type: ignore[assignment]
+#: the ``einheit`` table, for joins and reads (columns: those of :class:`EinheitInfo`)
+EINHEIT: Table = Einheit.__table__  # type: ignore[assignment]
+#: the artikel columns a short reference to an artikel shows (id, number, name, ...)
+ARTIKEL_KURZ = ("id", "nummer", "name", "kategorie", "einheit_id", "chargenpflicht", "aktiv")
+
+
+@dataclass(frozen=True, slots=True)
+class ArtikelInfo:
+    id: int
+    nummer: str
+    name: str
+    kategorie: str | None
+    einheit_id: int
+    chargenpflicht: bool
+    mindestbestand: Decimal
+    aktiv: bool
+
+    @classmethod
+    def of(cls, row: Any) -> ArtikelInfo:
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+
+
+@dataclass(frozen=True, slots=True)
+class EinheitInfo:
+    id: int
+    code: str
+    name: str
+    kategorie: str
+    faktor: Decimal
+
+    @classmethod
+    def of(cls, row: Any) -> EinheitInfo:
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+
+
+async def find_artikel(session: AsyncSession, artikel_id: int) -> ArtikelInfo | None:
+    """One artikel, or None when it does not exist (one query at most)."""
+    found = await session.get(Artikel, artikel_id)
+    return None if found is None else ArtikelInfo.of(found)
+
+
+async def get_artikel(session: AsyncSession, artikel_id: int) -> ArtikelInfo:
+    """One artikel; raises NotFound (404) when it does not exist."""
+    found = await find_artikel(session, artikel_id)
+    if found is None:
+        raise NotFound("artikel", artikel_id)
+    return found
+
+
+async def artikel_by_ids(session: AsyncSession, ids: Collection[int]) -> dict[int, ArtikelInfo]:
+    """The artikel among ``ids`` that exist, by id (one query)."""
+    rows = await session.scalars(select(Artikel).where(Artikel.id.in_(ids)))
+    return {a.id: ArtikelInfo.of(a) for a in rows}
+
+
+async def einheiten(session: AsyncSession, *, codes: Collection[str], ids: Collection[int]) -> list[EinheitInfo]:
+    """The units with one of ``codes`` or ``ids`` (one query)."""
+    rows = await session.scalars(select(Einheit).where(Einheit.code.in_(codes) | Einheit.id.in_(ids)))
+    return [EinheitInfo.of(e) for e in rows]
