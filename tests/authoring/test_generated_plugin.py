@@ -83,8 +83,8 @@ def test_its_own_tests_pass_without_any_pytest_configuration(installed):
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     summary = result.stdout.strip().splitlines()[-1]
     assert "failed" not in summary and "error" not in summary, summary
-    # 8 behaviours on SQLite and PostgreSQL; without CI=true an unreachable PostgreSQL skips its half
-    assert "16 passed" in summary or (not in_ci() and "8 passed, 8 skipped" in summary), summary
+    # 9 behaviours on SQLite and PostgreSQL; without CI=true an unreachable PostgreSQL skips its half
+    assert "18 passed" in summary or (not in_ci() and "9 passed, 9 skipped" in summary), summary
 
 
 def test_it_serves_in_an_app(installed, database_url, tmp_path):

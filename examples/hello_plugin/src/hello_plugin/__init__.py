@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from modular_server.plugin import PluginSpec, hookimpl
+from modular_server.plugin import PluginSpec, hookimpl, host_of
 
 PLUGIN = PluginSpec(
     name="hello",
@@ -35,9 +35,9 @@ def plugin_settings() -> type[BaseModel]:
 @hookimpl
 def startup(app: Any) -> None:
     # a plugin's state lives on the app, under its own name - never in module globals
-    app.state.host.data["hello"] = {"requests": 0}
+    host_of(app).data["hello"] = {"requests": 0}
 
 
 @hookimpl
 def request_finished(app: Any) -> None:
-    app.state.host.data["hello"]["requests"] += 1
+    host_of(app).data["hello"]["requests"] += 1

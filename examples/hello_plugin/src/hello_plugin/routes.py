@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hello_plugin.models import Greeting
 from hello_plugin.settings import HelloSettings
-from modular_server.plugin import Page, Pagination, ReadSession, run_idempotent
+from modular_server.plugin import Page, Pagination, ReadSession, host_of, run_idempotent, settings_of
 
 router = APIRouter(prefix="/api/v1/hello", tags=["hello"])
 GREETINGS_CURSOR = "hello.greetings"
@@ -33,8 +33,7 @@ class GreetingOut(BaseModel):
 
 
 def _message(request: Request, name: str) -> str:
-    settings: HelloSettings = request.app.state.host.settings_for("hello")
-    return f"{settings.greeting}, {name}!"
+    return f"{settings_of(request, 'hello', HelloSettings).greeting}, {name}!"
 
 
 @router.get("", summary="A greeting (nothing stored)")
@@ -44,7 +43,7 @@ async def hello(request: Request, name: Name = "Welt") -> dict[str, str]:
 
 @router.get("/stats", summary="Requests the server answered since start-up")
 async def stats(request: Request) -> dict[str, int]:
-    return {"requests_seen": request.app.state.host.data["hello"]["requests"]}
+    return {"requests_seen": host_of(request).data["hello"]["requests"]}
 
 
 @router.post(

@@ -3,8 +3,10 @@ modular-server.toml."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from modular_server.plugin import PluginSettings
 
 
-class HelloSettings(BaseModel):
+class HelloSettings(PluginSettings):
     greeting: str = Field(default="Hallo", min_length=1, max_length=50)
