@@ -212,6 +212,17 @@ class VerfuegbarkeitOut(BaseModel):
     nicht_verfuegbar: list[Position] | None = Field(description="blocked, recalled, expired or at a blocked lagerort")
 
 
+class AblaufMeldenIn(BaseModel):
+    """Options of ``POST /chargen/ablaufend/melden`` (all optional, like the daily check's)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"tage": 14, "stichtag": "2026-03-02"}]})
+
+    tage: int | None = Field(default=None, ge=1, le=3650, description="warning window; default: ablauf_warnung_tage")
+    stichtag: date | None = Field(default=None, description="check as of this day instead of today (UTC)")
+
+
 class AblaufMeldung(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"tage": 14, "gemeldet": 3}]})
+
     tage: int
     gemeldet: int
