@@ -147,11 +147,13 @@ def describe(event_type: str, payload: dict[str, Any], day: date) -> Rendered:
     kind = KINDS.get(event_type)
     if kind is None:
         return Rendered(event_type, "", None, dedupe_key(event_type, None, payload, day))
-    link = render(kind.link, payload) if kind.link else None
+    # a link with a value missing would point nowhere: none then (a query string's "?" is fine)
+    complete = kind.link and all(payload.get(name) is not None for name in fields_of(kind.link))
+    link = render(kind.link, payload) if complete else None
     return Rendered(
         title=render(kind.title, payload)[:300],
         message=_message(kind, payload),
-        link=link if link and "?" not in link else None,
+        link=link,
         dedupe_key=dedupe_key(event_type, kind.object_field, payload, day),
     )
 
