@@ -8,10 +8,12 @@ endpoint calls ``run_idempotent``.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from modular_server.testing import RunningApp
 
@@ -125,3 +127,31 @@ async def test_closed_values_in_domain_answers_are_enums(everything: RunningApp)
     ):
         assert "enum" in schemas[model]["properties"][field], (model, field)
     assert "storno" in schemas["BewegungOut"]["properties"]["typ"]["enum"]
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "modular_server.plugins.artikel.schemas",
+        "modular_server.plugins.chargen.schemas",
+        "modular_server.plugins.lager.schemas",
+        "modular_server.plugins.reservierungen.schemas",
+        "modular_server.plugins.notifications.schemas",
+    ],
+)
+def test_every_example_is_valid_for_its_model(module: str) -> None:
+    """Examples are what a client (and schemathesis' example phase) sends first: they must be valid."""
+    models = [
+        value
+        for value in vars(importlib.import_module(module)).values()
+        if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == module
+    ]
+    checked = 0
+    for model in models:
+        extra = model.model_config.get("json_schema_extra")
+        examples = extra.get("examples", []) if isinstance(extra, dict) else []
+        assert examples, f"{model.__name__} has no example"
+        for example in examples:
+            model.model_validate(example)
+            checked += 1
+    assert checked >= len(models)
