@@ -138,6 +138,8 @@ def _idempotency_key(
                 "another body is refused (422)"
             ),
             examples=["3f9c2b1e-7d4a-4e0b-9a57-0c1d2e3f4a5b"],
+            # documented, not enforced here: run_idempotent answers a bad key with its own 400
+            json_schema_extra={"anyOf": [{"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH}]},
         ),
     ] = None,
 ) -> str | None:
