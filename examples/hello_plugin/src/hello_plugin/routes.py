@@ -12,7 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hello_plugin.models import Greeting
 from hello_plugin.settings import HelloSettings
-from modular_server.plugin import Page, Pagination, ReadSession, host_of, run_idempotent, settings_of
+from modular_server.plugin import (
+    IdempotencyKey,
+    Page,
+    Pagination,
+    ReadSession,
+    host_of,
+    run_idempotent,
+    settings_of,
+)
 
 router = APIRouter(prefix="/api/v1/hello", tags=["hello"])
 GREETINGS_CURSOR = "hello.greetings"
@@ -50,6 +58,7 @@ async def stats(request: Request) -> dict[str, int]:
     "/greetings",
     status_code=201,
     responses={201: {"model": GreetingOut}},
+    dependencies=[IdempotencyKey],
     summary="Greet someone and keep the greeting (an Idempotency-Key makes a retry safe)",
 )
 async def create_greeting(request: Request, body: GreetingIn) -> Response:
