@@ -41,18 +41,18 @@ run: install
 test: install-test
 	$(BIN)/ruff check src tests examples $(wildcard benchmarks)
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check src tests examples $(wildcard benchmarks)
 	$(BIN)/ruff format --check src tests examples $(wildcard benchmarks)
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
 # The documentation site (mkdocs.yml, pages in docs/): a broken link or a missing page fails.
 docs: install-test
-	$(BIN)/mkdocs build --strict --site-dir build/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 bench: install-test
 	$(BIN)/python -m benchmarks
