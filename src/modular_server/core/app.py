@@ -36,15 +36,17 @@ def create_app(
     *,
     sources: Sequence[PluginSource] | None = None,
     extra_sources: Iterable[PluginSource] = (),
+    routes: bool = True,
 ) -> FastAPI:
     """Build the application. ``sources`` replaces entry-point discovery (tests);
-    ``extra_sources`` adds plugins to the discovered ones.
+    ``extra_sources`` adds plugins to the discovered ones; ``routes=False`` leaves the
+    plugins' routers out (command-line tools that serve no request).
 
     Raises :class:`~modular_server.core.plugins.PluginStartupError` in strict mode when an
     enabled plugin cannot be loaded.
     """
     settings = settings or Settings()
-    host = PluginHost(settings)
+    host = PluginHost(settings, routes=routes)
     found = list(discover_entry_points() if sources is None else sources) + list(extra_sources)
     host.load(found)
     host.raise_if_strict()
