@@ -155,6 +155,7 @@ class PluginLoader:
         record.obj, record.spec = obj, spec
         if declared is not None and spec != declared:
             differing = [f.name for f in fields(PluginSpec) if getattr(spec, f.name) != getattr(declared, f.name)]
+            record.spec = declared  # what the kernel told before importing stays what it tells
             record.fail(
                 PluginState.IMPORT_ERROR,
                 f"PLUGIN differs from plugin.toml in {', '.join(differing)}",
