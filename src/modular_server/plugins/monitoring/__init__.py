@@ -54,6 +54,10 @@ def register_routes() -> list[APIRouter]:
 
 @hookimpl
 async def startup(app: FastAPI, settings: MonitoringSettings) -> None:
+    if getattr(app.state, "cli_command", None):
+        # a `modular-server` command (demo-data, keys...) is not traffic: its statements would
+        # show as slow queries without a route and its flushes as one more worker
+        return
     from modular_server.plugins.monitoring.runtime import Monitor
 
     monitor = Monitor(app, settings)
