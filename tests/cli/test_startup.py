@@ -112,3 +112,27 @@ def test_command_line_work_is_not_recorded_by_monitoring(tmp_path):
     with sqlite3.connect(database) as conn:
         for table in ("monitoring_route_window", "monitoring_slow_query", "monitoring_n_plus_one"):
             assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+
+
+SERVER_PROBE = """
+import asyncio, sys
+from modular_server.core.app import create_app
+from modular_server.settings import Settings
+
+async def main() -> None:
+    app = create_app(Settings())
+    async with app.router.lifespan_context(app):
+        state = app.state.host.records["anomaly"].state.value
+    print(state, "sklearn" in sys.modules, "joblib" in sys.modules)
+
+asyncio.run(main())
+"""
+
+
+def test_a_server_start_without_a_trained_model_does_not_load_scikit_learn(database_url, tmp_path):
+    env = clean_environment(database_url, plugins__enabled=json.dumps(FIRST_PARTY), auto_migrate="true")
+    done = subprocess.run(
+        [sys.executable, "-c", SERVER_PROBE], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["active", "False", "False"]
