@@ -85,7 +85,7 @@ def test_the_worker_factory_reports_a_bad_setting_in_one_line(database_url, tmp_
     env = clean_environment(database_url, plugins__enabled=json.dumps(FIRST_PARTY), database_pool_size="many")
     done = subprocess.run(
         [
-            str(CONSOLE_SCRIPT.with_name("python")),
+            sys.executable,
             "-c",
             "from modular_server.core.app import app_factory; app_factory()",
         ],
