@@ -65,7 +65,7 @@ def build_parser(
             importlib.import_module(command.module).configure(own)
     if session is None:
         return parser
-    found = extensions.catalogue(session.settings)
+    found = extensions.catalogue(session.settings, session.sources())
     extensions.add_declared(sub, found.declared, chosen, debug)
     known = set(COMMANDS) | found.names()
     if found.undeclared and (chosen is None or chosen not in known):

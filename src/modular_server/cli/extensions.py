@@ -57,12 +57,10 @@ class Catalogue:
         return {entry.declared.name for entry in self.declared}
 
 
-def catalogue(settings: Settings) -> Catalogue:
-    from modular_server.core.sources import discover_entry_points
-
+def catalogue(settings: Settings, sources: Iterable[PluginSource]) -> Catalogue:
     declared: list[DeclaredPluginCommand] = []
     undeclared: list[str] = []
-    for source in discover_entry_points():
+    for source in sources:
         if not settings.plugins.allows(source.name) or source.manifest_error:
             continue  # a disabled plugin offers no command; a bad manifest is reported by `plugins`
         if source.manifest is None:

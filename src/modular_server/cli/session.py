@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from modular_server.core.plugins import PluginHost
+    from modular_server.core.sources import PluginSource
 
 
 @dataclass(slots=True)
@@ -25,15 +26,23 @@ class Session:
     command: str
     _apps: dict[bool, Any] = field(default_factory=dict)
     _host: Any = None
+    _sources: Any = None
+
+    def sources(self) -> list[PluginSource]:
+        """The installed plugins (entry points, each with its manifest), discovered once."""
+        if self._sources is None:
+            from modular_server.core.sources import discover_entry_points
+
+            self._sources = discover_entry_points()
+        return self._sources
 
     def host(self) -> PluginHost:
         """Every plugin's record up to models and migrations; routers are not imported."""
         if self._host is None:
             from modular_server.core.plugins import PluginHost
-            from modular_server.core.sources import discover_entry_points
 
             host = PluginHost(self.settings, routes=False)
-            host.load(discover_entry_points())
+            host.load(self.sources())
             host.raise_if_strict()
             self._host = host
         return self._host
@@ -43,7 +52,7 @@ class Session:
         if routes not in self._apps:
             from modular_server.core.app import create_app
 
-            app = create_app(self.settings, routes=routes)
+            app = create_app(self.settings, sources=self.sources(), routes=routes)
             # work done here is not a request: plugins that record requests (monitoring) stay off
             app.state.cli_command = self.command
             self._apps[routes] = app
