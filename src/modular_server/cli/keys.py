@@ -29,10 +29,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, session: Session) -> int:
     if args.action in ("create", "revoke") and not args.name:
         raise CliError(f"keys {args.action} needs a name")
-    app = session.app(routes=False)
+    # keys live in the core's tables: only the core's schema must be current; no plugin is loaded
+    app = session.app(plugins=False)
 
     async def main() -> int:
-        # keys live in the core's table: the schema must be current, no plugin needs to start
         try:
             await app.state.migrator.ensure_current(app.state.settings.migrate_on_startup)
             return await _work(args, app)

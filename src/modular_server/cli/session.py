@@ -24,7 +24,7 @@ class Session:
     settings: Settings
     #: the command being run (``app.state.cli_command``: plugins tell it from the server)
     command: str
-    _apps: dict[bool, Any] = field(default_factory=dict)
+    _apps: dict[tuple[bool, bool], Any] = field(default_factory=dict)
     _host: Any = None
     _sources: Any = None
 
@@ -47,13 +47,15 @@ class Session:
             self._host = host
         return self._host
 
-    def app(self, *, routes: bool = False) -> FastAPI:
-        """The application, with the plugins' routers only when ``routes``."""
-        if routes not in self._apps:
+    def app(self, *, routes: bool = False, plugins: bool = True) -> FastAPI:
+        """The application, with the plugins' routers only when ``routes``; ``plugins=False``:
+        the core alone (its tables, API keys), no plugin imported."""
+        key = (routes, plugins)
+        if key not in self._apps:
             from modular_server.core.app import create_app
 
-            app = create_app(self.settings, sources=self.sources(), routes=routes)
+            app = create_app(self.settings, sources=self.sources() if plugins else [], routes=routes)
             # work done here is not a request: plugins that record requests (monitoring) stay off
             app.state.cli_command = self.command
-            self._apps[routes] = app
-        return self._apps[routes]
+            self._apps[key] = app
+        return self._apps[key]
