@@ -23,12 +23,8 @@ if TYPE_CHECKING:
     from modular_server.plugins.cache.settings import CacheSettings
 
 NAME = "cache"
-PLUGIN = PluginSpec(
-    name=NAME,
-    version="1.0.0",
-    description="Two-level response cache (in process + Redis) with tag invalidation on commit",
-    prefixes=("/api/v1/cache",),
-)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+PLUGIN = PluginSpec.from_manifest(__name__)
 
 
 @hookimpl
