@@ -51,9 +51,10 @@ COMMANDS = {
 
 
 def build_parser(
-    session: Session | None = None, chosen: str | None = None, *, debug: bool = False
+    session: Session | None = None, chosen: str | None = None, *, debug: bool = False, every: bool = False
 ) -> argparse.ArgumentParser:
-    """The parser; only the ``chosen`` command's arguments are configured (its module imported).
+    """The parser; only the ``chosen`` command's arguments are configured (its module imported),
+    or every core command's with ``every`` (the generated reference).
 
     Without a session only the core's commands are listed."""
     parser = argparse.ArgumentParser(prog="modular-server", description="Plugin-based inventory API server")
@@ -61,7 +62,7 @@ def build_parser(
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, command in COMMANDS.items():
         own = sub.add_parser(name, help=command.help, description=command.help)
-        if name == chosen:
+        if every or name == chosen:
             importlib.import_module(command.module).configure(own)
     if session is None:
         return parser

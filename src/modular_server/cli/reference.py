@@ -58,7 +58,7 @@ def _tree(parser: argparse.ArgumentParser, prefix: str) -> list[str]:
 
 
 def render() -> str:
-    parser = build_parser()
+    parser = build_parser(every=True)
     lines = [
         "# Command-line reference",
         "",
