@@ -116,9 +116,10 @@ def create_app(
     )
 
     install_error_handlers(app)
-    # Starlette wraps in reverse order: CORS sees the request first, then the body limit.
-    app.add_middleware(RequestLifecycle, fastapi_app=app, host=host, route_owner=route_owner)
+    # Starlette wraps in reverse order: CORS sees the request first, then the lifecycle, which
+    # answers the body limit's 413 like every other error (request id, security headers).
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLifecycle, fastapi_app=app, host=host, route_owner=route_owner)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
