@@ -23,6 +23,7 @@ from modular_server.core.pagination import Cursors
 from modular_server.core.plugins import PluginHost
 from modular_server.core.ratelimit import RateLimiter
 from modular_server.core.redis_breaker import RedisBreaker
+from modular_server.core.secret import require_own_secret, secret_key
 from modular_server.core.security import ApiKeyAuthentication, KeyStore
 from modular_server.core.sources import PluginSource, discover_entry_points
 from modular_server.hooks.policy import scope_of
@@ -85,7 +86,7 @@ def create_app(
     app.state.db = db
     app.state.migrator = migrator
     app.state.keys = KeyStore(db, settings.api_key_cache_seconds)
-    app.state.cursors = Cursors(settings.secret_key.get_secret_value())
+    app.state.cursors = Cursors(secret_key(settings))
 
     # Routes are added flat (not through include_router): the middleware resolves each
     # request to its route template and owning plugin in one pass over app.router.routes.
@@ -214,4 +215,6 @@ def app_factory() -> FastAPI:
     """Entry for ``uvicorn --factory`` (each worker builds its app from the environment)."""
     settings = Settings()
     configure_logging(settings)
+    # `serve` checks with its --workers first; this covers `uvicorn --factory` started directly
+    require_own_secret(settings, settings.workers)
     return create_app(settings)

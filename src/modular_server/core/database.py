@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from modular_server.core import audit
 from modular_server.core.base import Base
-from modular_server.core.errors import DatabaseUnreachable, sqlstate_of
+from modular_server.core.errors import DatabaseTimeout, DatabaseUnreachable, sqlstate_of
 from modular_server.core.fingerprint import Fingerprinter
 from modular_server.hooks.context import Change, DomainEvent, QueryInfo, _current_request
 from modular_server.settings import Settings
@@ -235,10 +235,15 @@ class Database:
             self.host.observe("query_executed", app=self.app, ctx=ctx, query=query)
 
         @event.listens_for(engine, "handle_error")
-        def _error(context: Any) -> None:
+        def _error(context: Any) -> BaseException | None:
             started = context.connection.info.get("query_started") if context.connection is not None else None
             if started:
                 started.pop()
+            original = context.original_exception
+            if isinstance(original, TimeoutError) and not isinstance(original, DatabaseTimeout):
+                # asyncpg's command_timeout arrives as a bare TimeoutError: name it
+                return DatabaseTimeout(f"statement not finished in time: {type(original).__name__}")
+            return None
 
     # --- commit lifecycle ------------------------------------------------------------------
 

@@ -196,6 +196,10 @@ class DatabaseUnreachable(ConnectionError):
     """A connection to the database could not be opened (raised by the data layer's connect)."""
 
 
+class DatabaseTimeout(TimeoutError):
+    """The driver gave up waiting for a statement (asyncpg's ``command_timeout``)."""
+
+
 def duplicate(resource: str, field: str, value: Any, *, within: str | None = None) -> Conflict:
     """The one 409 for "this value is taken": ``raise duplicate("artikel", "nummer", data.nummer)``.
 
@@ -362,6 +366,8 @@ def sqlstate_of(exc: BaseException) -> str | None:
 
 def database_cause(exc: BaseException) -> DatabaseCause | None:
     """What a database error means for the client; None for a bug (an unexpected statement error)."""
+    if isinstance(exc, DatabaseTimeout):
+        return _CAUSES["database-statement-timeout"]
     if isinstance(exc, PoolTimeoutError | DatabaseUnreachable | OverflowError):
         return _CAUSES["value-out-of-range" if isinstance(exc, OverflowError) else "database-unavailable"]
     if not isinstance(exc, DBAPIError):
@@ -444,6 +450,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, _from_database_error)
     app.add_exception_handler(PoolTimeoutError, _from_database_error)
     app.add_exception_handler(DatabaseUnreachable, _from_database_error)
+    app.add_exception_handler(DatabaseTimeout, _from_database_error)
     app.add_exception_handler(OverflowError, _from_database_error)
     app.add_exception_handler(RecursionError, _from_recursion)
     app.add_exception_handler(Exception, _from_unexpected)
