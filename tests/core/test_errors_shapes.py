@@ -20,6 +20,7 @@ def _type(body: dict) -> str:
 def test_field_paths_follow_fastapis_loc():
     assert field_path("menge") == "body.menge"
     assert field_path("items.3.menge") == "body.items.3.menge"
+    assert field_path("menge", index=3) == "body.items.3.menge"  # an item of a batch
     for given in ("body.menge", "query.limit", "path.artikel_id", "header.Idempotency-Key", "(request)"):
         assert field_path(given) == given
     problem = Unprocessable("gueltig_bis", "must lie in the future")

@@ -135,11 +135,19 @@ def title_of(slug: str, status: int) -> str:
     return slug.replace("-", " ").capitalize()
 
 
-def field_path(field: str) -> str:
-    """``errors[].field`` in the one convention: a bare name is a member of the JSON body."""
+def field_path(field: str, index: int | None = None) -> str:
+    """``errors[].field`` in the one convention: a bare name is a member of the JSON body, and
+    with the ``index`` of a batch item, a member of that item (``body.items.<index>.<name>``)."""
     if field == "(request)" or field.split(".", 1)[0] in FIELD_LOCATIONS:
         return field
-    return f"body.{field}"
+    return f"body.{field}" if index is None else f"body.items.{index}.{field}"
+
+
+def _normalized(error: dict[str, Any]) -> dict[str, Any]:
+    if "field" not in error:
+        return dict(error)
+    index = error.get("index")
+    return {**error, "field": field_path(str(error["field"]), index if isinstance(index, int) else None)}
 
 
 class Problem(Exception):
@@ -254,9 +262,7 @@ def problem_body(
         document["instance"] = ctx.path
         document["request_id"] = ctx.request_id
     if errors:
-        document["errors"] = [
-            {**error, "field": field_path(str(error["field"]))} if "field" in error else dict(error) for error in errors
-        ]
+        document["errors"] = [_normalized(error) for error in errors]
     document.update(extra)
     return orjson.dumps(document, default=str)
 
