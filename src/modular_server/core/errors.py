@@ -424,8 +424,10 @@ def _query_items(query_string: bytes) -> list[tuple[str, str]]:
 def _from_database_error(_request: Request, exc: Exception) -> Response:
     cause = database_cause(exc)
     orig = getattr(exc, "orig", None) or exc.__cause__ or exc
-    # names the cause: class and SQLSTATE, never the statement's parameters
-    named = f"{type(exc).__name__}/{type(orig).__name__} (SQLSTATE {sqlstate_of(exc) or '-'})"
+    # the driver's own class (asyncpg's sits behind SQLAlchemy's adapter), e.g. QueryCanceledError
+    driver = getattr(orig, "__cause__", None) or orig
+    # names the cause: classes and SQLSTATE, never the statement's parameters
+    named = f"{type(exc).__name__}/{type(driver).__name__} (SQLSTATE {sqlstate_of(exc) or '-'})"
     if cause is None:
         ctx = current_request()
         log.error("database error %s in request %s", named, ctx.request_id if ctx else "-")
