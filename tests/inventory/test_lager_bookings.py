@@ -30,13 +30,13 @@ async def test_eingang_ausgang_umbuchung_inventur_keep_balances_and_ledger_in_st
         )
         inventur = await w.post(
             "/api/v1/bewegungen",
-            {"typ": "inventur", "artikel_id": w.artikel, "charge_id": charge, "nach_lagerort_id": b, "menge": "18.5"},
+            {"typ": "inventur", "artikel_id": w.artikel, "charge_id": charge, "lagerort_id": b, "menge": "18.5"},
         )
         # counted 18.5 where 20 were: the difference leaves the location
         assert inventur["von_lagerort_id"] == b and Decimal(inventur["menge"]) == Decimal("1.5")
         found = await w.post(
             "/api/v1/bewegungen",
-            {"typ": "inventur", "artikel_id": w.artikel, "charge_id": charge, "von_lagerort_id": a, "menge": "52"},
+            {"typ": "inventur", "artikel_id": w.artikel, "charge_id": charge, "lagerort_id": a, "menge": "52"},
         )
         assert found["nach_lagerort_id"] == a and Decimal(found["menge"]) == Decimal(2)
         stock = {row["lagerort_id"]: Decimal(row["menge"]) for row in await w.bestand(charge_id=charge)}
@@ -91,6 +91,7 @@ async def test_bad_input_gets_the_right_problem_and_changes_nothing(make_app):
         assert too_much.json()["verfuegbar"] == "10.000"
         ein = {"typ": "eingang", "artikel_id": w.artikel, "charge_id": w.chargen[0], "nach_lagerort_id": w.orte[0]}
         aus = {"typ": "ausgang", "artikel_id": w.artikel, "charge_id": w.chargen[0], "von_lagerort_id": w.orte[0]}
+        inv = {"typ": "inventur", "artikel_id": w.artikel, "charge_id": w.chargen[0], "lagerort_id": w.orte[0]}
         cases = [
             ({**aus, "menge": "0"}, 422, "menge"),
             ({**aus, "menge": "-1"}, 422, "menge"),
@@ -105,7 +106,9 @@ async def test_bad_input_gets_the_right_problem_and_changes_nothing(make_app):
             ({**aus, "menge": "1", "nach_lagerort_id": w.orte[1]}, 422, None),
             ({**aus, "typ": "umbuchung", "menge": "1", "nach_lagerort_id": w.orte[0]}, 422, None),  # same place
             ({**ein, "typ": "inventur", "menge": "1", "von_lagerort_id": w.orte[0]}, 422, None),  # two places
-            ({**ein, "typ": "inventur", "menge": "10"}, 422, "menge"),  # counted what is booked: nothing to do
+            ({**inv, "menge": "10"}, 422, "menge"),  # counted what is booked: nothing to do
+            ({**inv, "menge": "1", "lagerort_id": None}, 422, None),  # no counted location
+            ({**ein, "menge": "1", "lagerort_id": w.orte[0]}, 422, "lagerort_id"),  # only an inventur has one
             ({**ein, "menge": "1", "einheit": "l"}, 422, "einheit"),  # incompatible unit
             ({**ein, "menge": "1", "einheit": "zentner"}, 422, "einheit"),  # unknown unit
             ({**ein, "menge": "0.4", "einheit": "g"}, 422, "menge"),  # 0.0004 kg rounds to 0
@@ -177,7 +180,7 @@ async def test_units_are_converted_to_the_artikel_unit(make_app):
                 "typ": "inventur",
                 "artikel_id": w.artikel,
                 "charge_id": w.chargen[0],
-                "nach_lagerort_id": w.orte[0],
+                "lagerort_id": w.orte[0],
                 "menge": "1750",
                 "einheit": "g",
             },
@@ -345,6 +348,7 @@ async def test_outgoing_movement_below_mindestbestand_publishes_an_event(make_ap
         (event,) = [e for e in spy.seen(running.app)["events"] if e.type == BESTAND_UNTER_MINDESTBESTAND]
         assert event.payload == {
             "artikel_id": w.artikel,
+            "artikel_nummer": "MEHL-405",
             "nummer": "MEHL-405",
             "bestand": "4.000",
             "mindestbestand": "5.000",
