@@ -91,7 +91,11 @@ async def test_a_batch_reports_the_errors_of_every_stage_at_once(make_app):
         response = await running.client.post("/api/v1/bewegungen/batch", json={"items": items})
         assert response.status_code == 409, response.text  # a conflict with stored stock is among them
         errors = response.json()["errors"]
-        assert [(e["index"], e["field"]) for e in errors] == [(1, "einheit"), (3, "menge"), (4, "artikel_id")]
+        assert [(e["index"], e["field"]) for e in errors] == [
+            (1, "body.items.1.einheit"),
+            (3, "body.items.3.menge"),
+            (4, "body.items.4.artikel_id"),
+        ]
         assert errors[1]["verfuegbar"] == "7.000"  # items 0 and 2 count: the stock as they leave it
         assert [Decimal(r["menge"]) for r in await w.bestand()] == [Decimal(5)]
 

@@ -76,7 +76,7 @@ async def test_artikel_without_batches_books_without_a_charge(make_app):
             "/api/v1/bewegungen",
             json={**base, "typ": "eingang", "nach_lagerort_id": w.orte[0], "charge_id": w.chargen[0]},
         )
-        assert with_charge.status_code == 422 and with_charge.json()["errors"][0]["field"] == "charge_id"
+        assert with_charge.status_code == 422 and with_charge.json()["errors"][0]["field"] == "body.charge_id"
         assert await drift(running) == []
 
 
@@ -160,7 +160,7 @@ async def test_blocked_batches_and_locations_refuse_movements(make_app):
             },
             status=409,
         )
-        assert to_blocked["errors"][0]["field"] == "nach_lagerort_id"
+        assert to_blocked["errors"][0]["field"] == "body.nach_lagerort_id"
         stock = sorted((r["charge_id"], Decimal(r["menge"])) for r in await w.bestand())
         assert stock == [(w.chargen[0], Decimal(11)), (w.chargen[1], Decimal(10))]
         assert await drift(running) == []
@@ -243,7 +243,10 @@ async def test_batch_is_all_or_nothing_with_per_item_errors(make_app):
         response = await running.client.post("/api/v1/bewegungen/batch", json={"items": bad})
         assert response.status_code == 422
         problem = response.json()
-        assert [(e["index"], e["field"]) for e in problem["errors"]] == [(1, "einheit"), (3, "artikel_id")]
+        assert [(e["index"], e["field"]) for e in problem["errors"]] == [
+            (1, "body.items.1.einheit"),
+            (3, "body.items.3.artikel_id"),
+        ]
         assert all(e["reason"] for e in problem["errors"])
         oversell = {**item(0), "typ": "ausgang", "von_lagerort_id": w.orte[1], "nach_lagerort_id": None, "menge": "9"}
         response = await running.client.post("/api/v1/bewegungen/batch", json={"items": [item(0), oversell]})
@@ -251,7 +254,7 @@ async def test_batch_is_all_or_nothing_with_per_item_errors(make_app):
         assert response.json()["errors"] == [
             {
                 "index": 1,
-                "field": "menge",
+                "field": "body.items.1.menge",
                 "reason": f"only 0.000 available at lagerort {w.orte[1]}",
                 "verfuegbar": "0.000",
             }

@@ -6,8 +6,10 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING
 
+from modular_server.cli.output import CliError
 from modular_server.cli.session import Session
 from modular_server.core.logs import uvicorn_log_config
+from modular_server.core.secret import InsecureSecretKey, require_own_secret
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -24,6 +26,11 @@ def run(args: argparse.Namespace, session: Session) -> int:
     import uvicorn
 
     settings = session.settings
+    workers = args.workers or settings.workers
+    try:
+        require_own_secret(settings, workers)
+    except InsecureSecretKey as exc:
+        raise CliError(str(exc), code=2) from exc
     # Each worker builds its own app from the environment; build one here first so that strict
     # mode, an unreachable database or a schema that is behind fail once, as one line, before
     # uvicorn forks workers (a worker's failing start-up would print a traceback per worker).
@@ -33,7 +40,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        workers=args.workers or settings.workers,
+        workers=workers,
         log_level=settings.log_level,
         log_config=uvicorn_log_config(settings),
         proxy_headers=True,

@@ -114,9 +114,11 @@ class Settings(BaseSettings):
         ],
         description="tables whose every change is recorded in the audit log",
     )
-    #: signs pagination cursors: set it to one long random value shared by every worker and
-    #: instance in production (PostgreSQL, several workers)
-    secret_key: SecretStr = SecretStr("change-me-in-production")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="signs pagination cursors; required on PostgreSQL and with several workers (the same "
+        "value on every instance); unset on SQLite: generated once into <data_dir>/secret_key",
+    )
 
     #: for ``modular-server serve``
     host: str = "127.0.0.1"
