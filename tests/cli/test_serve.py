@@ -74,7 +74,9 @@ def test_a_bad_setting_is_one_line_on_serve(database_url, tmp_path, workers):
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_missing_database_is_one_line_on_serve(tmp_path, workers):
     url = "postgresql+asyncpg://postgres@127.0.0.1:5432/modular_server_no_such_database"
-    env = clean_environment(url, plugins__enabled=json.dumps(FIRST_PARTY), workers=workers)
+    env = clean_environment(
+        url, plugins__enabled=json.dumps(FIRST_PARTY), workers=workers, secret_key="a-private-test-secret"
+    )
     done = run(["serve"], env, tmp_path)
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
