@@ -1,6 +1,6 @@
 """PluginSpec: what a plugin declares about itself."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from modular_server.hooks.markers import CONTRACT_VERSION
 
@@ -22,4 +22,3 @@ class PluginSpec:
     python_packages: tuple[str, ...] = ()
     install_hint: str | None = None
     contract: int = CONTRACT_VERSION
-    tags: tuple[str, ...] = field(default=())
