@@ -42,6 +42,7 @@ from modular_server.core.errors import (
 from modular_server.core.host import PluginHostView, database_of, host_of, runtime_of, settings_of
 from modular_server.core.idempotency import MAX_KEY_LENGTH, run_idempotent
 from modular_server.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, Pagination
+from modular_server.core.periodic import Periodic, every
 from modular_server.core.redis_breaker import RedisBreaker
 from modular_server.core.rows import labelled, nested
 from modular_server.core.security import bearer_token
@@ -92,6 +93,7 @@ __all__ = [
     "Page",
     "PageRequest",
     "Pagination",
+    "Periodic",
     "PluginHostView",
     "PluginSettings",
     "PluginSpec",
@@ -111,6 +113,7 @@ __all__ = [
     "current_request",
     "database_of",
     "duplicate",
+    "every",
     "hookimpl",
     "host_of",
     "labelled",

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from modular_server.testing import RunningApp
 
-#: the plugins whose operations must be complete today (issue 14); the others' operations are
+#: the plugins whose operations must be complete today; the others' operations are
 #: checked for Idempotency-Key only until their owners add examples - see REST_OF_THE_APP
 COMPLETE = ("/api/v1/artikel", "/api/v1/einheiten", "/api/v1/chargen", "/api/v1/lager", "/api/v1/lagerorte")
 COMPLETE += ("/api/v1/bestand", "/api/v1/bewegungen", "/api/v1/reservierungen", "/api/v1/notifications")

@@ -3,12 +3,14 @@ admin endpoints - in process and with Redis."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import pytest
 
+from modular_server.plugins.cache import local as cache_local
+from modular_server.plugins.cache import runtime as cache_runtime
 from tests.cache.conftest import LEVELS, KioskApp, calls
+from tests.clock import ShiftedClock
 
 DETAIL = "/api/v1/kiosk/posten/1"
 LIST = "/api/v1/kiosk/posten"
@@ -114,16 +116,17 @@ async def test_disabled_cache_serves_identical_bodies(kiosk_app: KioskApp) -> No
     assert bodies["plugin"] == bodies["off"] == bodies["setting"]
 
 
-async def test_route_settings(kiosk_app: KioskApp) -> None:
+async def test_route_settings(kiosk_app: KioskApp, monkeypatch: pytest.MonkeyPatch) -> None:
     async with kiosk_app(routes=["/api/v1/kiosk/posten/{posten_id}"]) as running:
         assert "x-cache" not in (await running.client.get(LIST)).headers
         assert (await running.client.get(DETAIL)).headers["x-cache"] == "MISS"
     async with kiosk_app(route_ttl_seconds={"/api/v1/kiosk/posten/{posten_id}": 0}) as running:
         assert "x-cache" not in (await running.client.get(DETAIL)).headers
-    async with kiosk_app(default_ttl_seconds=0.2) as running:
+    clock = ShiftedClock().install(monkeypatch, cache_local, cache_runtime)
+    async with kiosk_app(default_ttl_seconds=60) as running:
         assert (await running.client.get(DETAIL)).headers["x-cache"] == "MISS"
         assert (await running.client.get(DETAIL)).headers["x-cache"] == "HIT"
-        await asyncio.sleep(0.25)
+        clock.advance(61)  # past the TTL
         assert (await running.client.get(DETAIL)).headers["x-cache"] == "MISS"
         assert calls(running, "get_posten") == 2
 

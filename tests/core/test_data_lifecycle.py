@@ -1,4 +1,4 @@
-"""Issue 3: the query lifecycle (exact counts, fingerprints without values) and the commit
+"""The query lifecycle (exact counts, fingerprints without values) and the commit
 lifecycle (changes and events after COMMIT only), on SQLite and PostgreSQL."""
 
 from __future__ import annotations

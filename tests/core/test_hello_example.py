@@ -19,7 +19,7 @@ from tests.core.cli import clean_environment
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello_plugin"
 
-# Runs in a fresh interpreter, so that a package installed by this test is importable.
+# Runs in a fresh interpreter, as a user's server would: the plugin is found through its metadata.
 SERVE_HELLO = """
 import asyncio, json, sys
 from modular_server.settings import Settings
@@ -52,15 +52,13 @@ def _hello_entry_point() -> importlib.metadata.EntryPoint | None:
 
 @pytest.fixture(scope="module")
 def hello_installed() -> importlib.metadata.EntryPoint:
-    """The example installed into this interpreter's environment (pip install -e when missing)."""
-    if _hello_entry_point() is None:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(EXAMPLE)],
-            check=True,
-            timeout=300,
-        )
+    """The example as ``make install-test`` installs it into this interpreter's environment."""
     entry_point = _hello_entry_point()
-    assert entry_point is not None, "examples/hello_plugin is installed but registers no entry point"
+    if entry_point is None:
+        pytest.fail(
+            f"examples/hello_plugin is not installed in {sys.prefix} (no {ENTRY_POINT_GROUP!r} entry point "
+            f"named 'hello'): run `make install-test`, or `pip install -e {EXAMPLE}`"
+        )
     return entry_point
 
 

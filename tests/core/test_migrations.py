@@ -1,4 +1,4 @@
-"""Issue 3: per-plugin migration histories on SQLite and PostgreSQL - upgrade from empty, drift
+"""Per-plugin migration histories on SQLite and PostgreSQL - upgrade from empty, drift
 check (indexes included), disabling keeps data, and refusing to start on a schema behind."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 2: every way a plugin can fail leaves the server up, the others active, and the
+"""Every way a plugin can fail leaves the server up, the others active, and the
 failing plugin in exactly the right state with exactly the right reason; strict mode refuses."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 3 security: API keys through the API, revocation, no key lookup per request, and a walk
+"""API keys through the API, revocation, no key lookup per request, and a walk
 over every route proving none is reachable without the right scope."""
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
 """Reservations: FEFO allocation, fulfilment, cancellation, expiry, idempotency, bad input, events."""
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -9,7 +8,7 @@ from sqlalchemy import update
 
 from modular_server.plugins.reservierungen import events
 from modular_server.plugins.reservierungen.models import Reservierung
-from modular_server.testing import BOTH, RunningApp
+from modular_server.testing import BOTH, RunningApp, eventually
 from tests.fakes import spy
 from tests.inventory.world import INVENTORY, build_world, drift
 
@@ -233,12 +232,12 @@ async def test_the_expiry_job_runs_on_its_interval(make_app):
             await w.post("/api/v1/reservierungen", {"charge_id": w.chargen[0], "menge": "4", "gueltig_bis": LATER})
         )["items"]
         await _backdate(running, held["id"])
-        for _ in range(100):  # the job runs every 50 ms; read the balance until it has
+
+        async def released() -> bool:
             (row,) = await w.bestand()
-            if Decimal(row["reserviert"]) == 0:
-                break
-            await asyncio.sleep(0.05)
-        assert Decimal(row["reserviert"]) == 0
+            return Decimal(row["reserviert"]) == 0
+
+        await eventually(released, "the expiry job released the overdue reservation")
         assert await drift(running) == []
 
 

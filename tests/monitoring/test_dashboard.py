@@ -13,7 +13,9 @@ import httpx
 import uvicorn
 
 from modular_server.core.app import create_app
+from modular_server.plugins.monitoring import recorder
 from modular_server.testing import sources_with
+from tests.clock import ShiftedClock
 from tests.monitoring import shop
 from tests.monitoring.conftest import SECRET
 from tests.monitoring.shop.routes import seed
@@ -74,7 +76,8 @@ def read_dashboard(url: str, profile: Path) -> tuple[dict[str, Any], list[dict[s
         driver.quit()
 
 
-async def test_dashboard_draws_charts_from_real_requests(settings_factory, tmp_path):
+async def test_dashboard_draws_charts_from_real_requests(settings_factory, tmp_path, monkeypatch):
+    clock = ShiftedClock().install(monkeypatch, recorder)
     settings = settings_factory(monitoring={"bucket_seconds": 1, "flush_interval_seconds": 3600, "slow_query_ms": 0})
     app = create_app(settings, sources=sources_with([shop], only=["monitoring"]))
     port = free_port()
@@ -100,7 +103,7 @@ async def test_dashboard_draws_charts_from_real_requests(settings_factory, tmp_p
                 await client.get("/api/v1/monshop/search", params={"name": SECRET})
                 assert (await client.get("/api/v1/performance/stats")).status_code == 200  # flushes
                 if not second:
-                    await asyncio.sleep(1.05)
+                    clock.advance(1.05)  # into the next one-second bucket
 
         seen, console = await asyncio.to_thread(
             read_dashboard, f"{base}/db-performance#key={key}", tmp_path / "chromium"

@@ -1,4 +1,4 @@
-"""Issue 13 D: models, routes and migrations of a plugin package by convention; a hook wins."""
+"""Models, routes and migrations of a plugin package by convention; a hook wins."""
 
 from __future__ import annotations
 

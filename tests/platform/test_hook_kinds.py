@@ -1,4 +1,4 @@
-"""Issue 13 C: every hook declares its kind beside its spec, the dispatcher is built from it, and
+"""Every hook declares its kind beside its spec, the dispatcher is built from it, and
 the hook reference in docs/ is generated from the specs."""
 
 from __future__ import annotations

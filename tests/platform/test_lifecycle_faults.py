@@ -1,4 +1,4 @@
-"""Issue 13 A: startup/shutdown run under the deadline, a sync one off the event loop."""
+"""Startup/shutdown run under the deadline, a sync one off the event loop."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 13 A/7: faults of the import, contract and settings phases, and the kernel's messages."""
+"""Faults of the import, contract and settings phases, and the kernel's messages."""
 
 from __future__ import annotations
 

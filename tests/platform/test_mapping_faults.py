@@ -1,4 +1,4 @@
-"""Issue 13 A: a plugin whose models fail to map leaves no trace in the shared registry."""
+"""A plugin whose models fail to map leaves no trace in the shared registry."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 13 A: a plugin whose migration fails at start is taken out; the core's stays fatal."""
+"""A plugin whose migration fails at start is taken out; the core's stays fatal."""
 
 from __future__ import annotations
 

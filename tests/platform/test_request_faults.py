@@ -1,4 +1,4 @@
-"""Issue 13 A: gates failing at request time, error responses, health checks contributed by plugins."""
+"""Gates failing at request time, error responses, health checks contributed by plugins."""
 
 from __future__ import annotations
 

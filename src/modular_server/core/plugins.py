@@ -55,7 +55,6 @@ class PluginHost:
         self.table_owner: dict[str, str] = {}
         #: per-plugin runtime objects (caches, queues, clients); keyed by plugin name
         self.data: dict[str, Any] = {}
-        self.builtin_names: set[str] = set()
         self.dispatcher = Dispatcher(self.pm, self.records, settings)
         self.loader = PluginLoader(settings, self.pm, self.records, self.table_owner, self.dispatcher, routes=routes)
 
@@ -69,7 +68,6 @@ class PluginHost:
     def register_builtin(self, obj: Any, name: str) -> None:
         """Core implementations of hooks (e.g. API-key authentication); not a plugin record."""
         self.pm.register(obj, name=name)
-        self.builtin_names.add(name)
 
     def load(self, sources: Iterable[PluginSource]) -> None:
         self.loader.load(sources)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from modular_server.hooks.markers import CONTRACT_VERSION
 
@@ -24,7 +24,6 @@ class PluginSpec:
     python_packages: tuple[str, ...] = ()
     install_hint: str | None = None
     contract: int = CONTRACT_VERSION
-    tags: tuple[str, ...] = field(default=())
 
     @classmethod
     def from_manifest(cls, package: str) -> PluginSpec:

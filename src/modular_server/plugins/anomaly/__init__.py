@@ -77,15 +77,6 @@ def changes_committed(app: FastAPI, changes: list[Change]) -> None:
 
 @hookimpl
 def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult]]]:
-    from modular_server.plugin import HealthResult
+    from modular_server.plugins.anomaly.health import checks
 
-    async def detector() -> HealthResult:
-        runtime = host_of(app).data.get(NAME)
-        if runtime is None:
-            return HealthResult("fail", "not started")
-        if runtime.last_error:
-            return HealthResult("degraded", runtime.last_error)
-        trained = len(runtime.models)
-        return HealthResult("ok", f"{trained} models loaded" if trained else "no model trained yet")
-
-    return {"detector": detector}
+    return checks(app)

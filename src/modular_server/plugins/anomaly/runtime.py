@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table
 
-from modular_server.plugin import Base, Conflict, host_of
+from modular_server.plugin import Base, Conflict, Periodic, host_of
 from modular_server.plugins.anomaly import detector, features, jobs, performance, queries, scoring, service
 from modular_server.plugins.anomaly.features import Movement
 from modular_server.plugins.anomaly.jobs import JobProgress
@@ -69,6 +70,7 @@ class AnomalyRuntime:
         self._scoring = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._jobs: set[asyncio.Task[None]] = set()
+        self._periodic = self._periodic_jobs()
         #: live scoring: each recently booked artikel's activity through ``_activities_through``
         #: (the position this runtime scored up to itself; any gap - another worker scored, a
         #: late commit, a failed round - empties it, and histories are read again)
@@ -81,13 +83,10 @@ class AnomalyRuntime:
         orphans = await jobs.interrupt_orphans(self.db, self._stale_after)
         if orphans:
             log.warning("anomaly: jobs %s were left running by a process that is gone; marked interrupted", orphans)
-        loop = asyncio.get_running_loop()
-        work: list[Awaitable[None]] = [self._score_queued()]
-        if self.settings.training_interval_hours:
-            work.append(self._every(self.settings.training_interval_hours * 3600, self._scheduled_training))
-        work.append(self._every(self.settings.performance_interval_seconds, self.score_performance))
-        # own contexts: background statements are never attributed to a request
-        self._tasks = [loop.create_task(job, context=contextvars.Context()) for job in work]  # type: ignore[arg-type]
+        # own context: background statements are never attributed to a request
+        self._tasks = [asyncio.get_running_loop().create_task(self._score_queued(), context=contextvars.Context())]
+        for periodic in self._periodic:
+            periodic.start()
         self.queue.put_nowait(None)  # catch up with what was booked while the server was down
 
     async def stop(self) -> None:
@@ -98,15 +97,28 @@ class AnomalyRuntime:
         running = [*self._tasks, *self._jobs]
         for task in running:
             task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
+        await asyncio.gather(*running, *(periodic.stop() for periodic in self._periodic), return_exceptions=True)
 
-    async def _every(self, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await job()
-            except Exception as exc:
-                self._failed(getattr(job, "__name__", "job"), exc)
+    def _periodic_jobs(self) -> list[Periodic]:
+        jobs: list[tuple[float, Callable[[], Awaitable[Any]]]] = [
+            (self.settings.performance_interval_seconds, self.score_performance)
+        ]
+        if self.settings.training_interval_hours:
+            jobs.append((self.settings.training_interval_hours * 3600, self._scheduled_training))
+        return [
+            Periodic(
+                seconds,
+                job,
+                name=job.__name__,
+                plugin="anomaly",
+                on_failure=functools.partial(self._failed_quietly, job.__name__),
+            )
+            for seconds, job in jobs
+        ]
+
+    def _failed_quietly(self, what: str, exc: Exception) -> None:
+        """A periodic job's failure (the loop has logged it already)."""
+        self.last_error = f"{what}: {type(exc).__name__}: {exc}"
 
     def _failed(self, what: str, exc: Exception) -> None:
         self.last_error = f"{what}: {type(exc).__name__}: {exc}"

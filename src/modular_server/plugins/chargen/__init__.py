@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 from modular_server.plugin import CliCommand, PluginSpec, hookimpl, host_of
 
 if TYPE_CHECKING:
-    from argparse import ArgumentParser, Namespace
-
     from fastapi import APIRouter, FastAPI
     from pydantic import BaseModel
 
@@ -46,30 +44,13 @@ def register_routes() -> list[APIRouter]:
 
 @hookimpl
 def startup(app: FastAPI) -> None:
-    from modular_server.plugins.chargen.ablauf import ChargenRuntime
+    from modular_server.plugins.chargen.runtime import ChargenRuntime
 
     host_of(app).data["chargen"] = ChargenRuntime(app)
 
 
-def _configure_ablauf(parser: ArgumentParser) -> None:
-    parser.add_argument("--tage", type=int, default=None, help="warning window in days (default: setting)")
-
-
-async def _run_ablauf(args: Namespace, app: FastAPI) -> int:
-    from modular_server.plugins.chargen.ablauf import melde_ablaufende
-
-    gemeldet = await melde_ablaufende(app, args.tage)
-    print(f"{gemeldet} expiring batches reported")
-    return 0
-
-
 @hookimpl
 def cli_commands() -> list[CliCommand]:
-    return [
-        CliCommand(
-            name="chargen-ablauf",
-            help="publish charge.laeuft_ab for every free batch whose MHD is near",
-            configure=_configure_ablauf,
-            run=_run_ablauf,
-        )
-    ]
+    from modular_server.plugins.chargen.cli import COMMANDS
+
+    return COMMANDS

@@ -7,7 +7,6 @@ While the lager plugin serves, only batches with stock on hand are reported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -58,13 +57,3 @@ async def melde_ablaufende(app: FastAPI, tage: int | None = None, stichtag: date
             return gemeldet
         last = chunk[-1]
         after = (last.mhd, last.id)  # type: ignore[assignment]
-
-
-@dataclass(frozen=True, slots=True)
-class ChargenRuntime:
-    """What other plugins may use at runtime, without importing this plugin (host.data["chargen"])."""
-
-    app: FastAPI
-
-    async def melde_ablaufende(self, tage: int | None = None, stichtag: date | None = None) -> int:
-        return await melde_ablaufende(self.app, tage, stichtag)

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from modular_server.plugin import CliCommand, PluginSpec, hookimpl, host_of
 
 if TYPE_CHECKING:
-    from argparse import ArgumentParser, Namespace
     from collections.abc import Awaitable, Callable
 
     from fastapi import APIRouter, FastAPI
@@ -79,47 +78,13 @@ def event_published(app: FastAPI, event: DomainEvent) -> None:
 
 @hookimpl
 def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult]]]:
-    from modular_server.plugin import HealthResult
+    from modular_server.plugins.notifications.health import checks
 
-    async def queue() -> HealthResult:
-        runtime = host_of(app).data.get(NAME)
-        if runtime is None:
-            return HealthResult("fail", "not started")
-        if runtime.dropped:
-            return HealthResult("degraded", f"{runtime.dropped} events dropped because the queue was full")
-        return HealthResult("ok", f"{runtime.events.qsize()} events queued")
-
-    async def fanout() -> HealthResult:
-        runtime = host_of(app).data.get(NAME)
-        if runtime is None:
-            return HealthResult("fail", "not started")
-        return runtime.fanout.health()
-
-    return {"queue": queue, "fanout": fanout}
-
-
-def _configure_check(parser: ArgumentParser) -> None:
-    parser.add_argument("--stichtag", default=None, help="check as of this day (YYYY-MM-DD; default: today, UTC)")
-
-
-async def _run_check(args: Namespace, app: FastAPI) -> int:
-    from datetime import date
-
-    from modular_server.plugins.notifications.runtime import NotificationsRuntime
-
-    runtime = NotificationsRuntime(app, host_of(app).settings_for(NAME))
-    result = await runtime.run_daily_check(date.fromisoformat(args.stichtag) if args.stichtag else None)
-    print(result.model_dump_json())
-    return 0
+    return checks(app)
 
 
 @hookimpl
 def cli_commands() -> list[CliCommand]:
-    return [
-        CliCommand(
-            name="notifications-check",
-            help="run the daily check (expiring batches, low stock) once; idempotent",
-            configure=_configure_check,
-            run=_run_check,
-        )
-    ]
+    from modular_server.plugins.notifications.cli import COMMANDS
+
+    return COMMANDS

@@ -8,7 +8,6 @@ day), however often the check runs and however many workers run it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -134,13 +133,3 @@ async def low_stock(app: FastAPI, stichtag: date) -> AsyncIterator[list[DomainEv
             for row in rows
         ]
         after = rows[-1].id
-
-
-async def scheduled(run: Any, at: time) -> None:
-    """Call ``run()`` every day at ``at`` (UTC) until cancelled."""
-    while True:
-        await asyncio.sleep(seconds_until(at))
-        try:
-            await run()
-        except Exception:
-            log.exception("notifications: the daily check failed")

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from modular_server.plugin import DomainEvent, host_of
+from modular_server.plugin import DomainEvent, Periodic, host_of
 from modular_server.plugins.notifications import daily, queries, service
 from modular_server.plugins.notifications.fanout import Fanout, frame
 from modular_server.plugins.notifications.schemas import CheckOut, NotificationOut
@@ -38,6 +38,13 @@ class NotificationsRuntime:
         )
         self.webhooks = DeliveryWorker(self.db, settings)
         self._tasks: list[asyncio.Task[None]] = []
+        #: every day at ``daily_check_time`` (UTC)
+        self.daily_check = Periodic(
+            lambda: daily.seconds_until(settings.daily_check_time),
+            self.run_daily_check,
+            name="daily check",
+            plugin="notifications",
+        )
 
     # --- life ------------------------------------------------------------------------------
 
@@ -48,8 +55,7 @@ class NotificationsRuntime:
         # own contexts: background statements are never attributed to the request that spawned them
         self._tasks.append(loop.create_task(self._store_events(), context=contextvars.Context()))
         if self.settings.daily_check_enabled:
-            job = daily.scheduled(self.run_daily_check, self.settings.daily_check_time)
-            self._tasks.append(loop.create_task(job, context=contextvars.Context()))
+            self.daily_check.start()
 
     async def stop(self) -> None:
         """Store what is queued (the host's shutdown timeout bounds this), then stop the workers."""
@@ -59,6 +65,7 @@ class NotificationsRuntime:
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self.daily_check.stop()
             await self.webhooks.stop()
             await self.fanout.stop()
 
