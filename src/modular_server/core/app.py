@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from modular_server import __version__
-from modular_server.core import health, system
+from modular_server.core import docs, health, system
 from modular_server.core.database import Database
 from modular_server.core.errors import install_error_handlers
 from modular_server.core.limits import BodySizeLimit
@@ -76,6 +76,8 @@ def create_app(
         version=__version__,
         description="Inventory API: Artikel, Chargen, Lager, Reservierungen - and every plugin you enable.",
         lifespan=lifespan,
+        docs_url=None,  # served by core.docs with local assets
+        redoc_url=None,
     )
     db.app = app
     host.register_builtin(ApiKeyAuthentication(), "core.api_keys")
@@ -91,6 +93,7 @@ def create_app(
     # request to its route template and owning plugin in one pass over app.router.routes.
     app.router.routes.extend(health.router.routes)
     app.router.routes.extend(system.router.routes)
+    app.router.routes.extend(docs.docs_routes(app.title))
     route_owner: dict[int, str] = {}
     for record in host.active():
         for router in record.routers:
