@@ -19,6 +19,8 @@ from modular_server.core.limits import BodySizeLimit
 from modular_server.core.logs import configure_logging
 from modular_server.core.middleware import API_PREFIX, RequestLifecycle
 from modular_server.core.migrator import Migrator
+from modular_server.core.openapi_ids import readable_operation_ids
+from modular_server.core.openapi_links import add_links
 from modular_server.core.pagination import Cursors
 from modular_server.core.plugins import PluginHost
 from modular_server.core.ratelimit import RateLimiter
@@ -194,6 +196,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             needed = "admin" if path.startswith("/api/v1/system/") else scope_of(endpoint, method.upper())
             operation["security"] = [{"apiKey": []}]
             operation["x-required-scope"] = needed
+    readable_operation_ids(schema, {key: endpoint.__name__ for key, endpoint in endpoints.items()})
+    add_links(schema)
     app.openapi_schema = schema
     return schema
 
