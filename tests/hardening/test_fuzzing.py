@@ -20,7 +20,9 @@ from modular_server.testing.server import ServerProcess, cli
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 PHASES = "examples,coverage,fuzzing,stateful"
 # bounds the run to a few minutes per backend on a 2-core machine
-MAX_EXAMPLES = "8"
+MAX_EXAMPLES = "5"
+# retrains every model on every movement, seconds per call on demo data: tests/anomaly covers it
+EXCLUDED_OPERATIONS = ["train"]
 SEED = "20261201"
 
 
@@ -47,7 +49,8 @@ def _prepare(database_url: str, workdir: Path) -> tuple[dict[str, str], dict[str
     return env, keys
 
 
-def _schemathesis(server: ServerProcess, key: str, report: Path) -> subprocess.CompletedProcess[str]:
+def _schemathesis(server: ServerProcess, key: str, report: Path) -> subprocess.Popen[str]:
+    """Start one run (the runs of both keys go side by side: generating cases is CPU-bound)."""
     st = shutil.which("st", path=str(Path(sys.executable).parent)) or "st"
     command = [
         st,
@@ -62,17 +65,19 @@ def _schemathesis(server: ServerProcess, key: str, report: Path) -> subprocess.C
         "--seed",
         SEED,
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "20",
         "--header",
         f"Authorization: Bearer {key}",
+        *[arg for operation in EXCLUDED_OPERATIONS for arg in ("--exclude-operation-id", operation)],
         "--report",
         "ndjson",
         "--report-ndjson-path",
         str(report),
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=900)
+    # its example database (.hypothesis) goes beside the report, not into the checkout
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=report.parent)
 
 
 def _stateful_steps(report: Path) -> int:
@@ -100,12 +105,15 @@ def test_fuzzing_with_an_admin_and_a_read_key_finds_no_failure(database_url, tmp
             for name in answer.get("links", {})
         ]
         assert any("get_artikel" in name for name in linked)
-        for scope, key in keys.items():
-            report = tmp_path / f"{scope}.ndjson"
-            result = _schemathesis(server, key, report)
-            assert result.returncode == 0, f"{scope}:\n{result.stdout[-8000:]}\n{result.stderr[-2000:]}"
-            assert "No issues found" in result.stdout or "passed" in result.stdout, result.stdout[-3000:]
-            if scope == "admin":
-                assert _stateful_steps(report) > 0, result.stdout[-3000:]
-    log = server.log.read_text()
-    assert "database unavailable" not in log
+        reports = {scope: tmp_path / scope / "report.ndjson" for scope in keys}
+        for report in reports.values():
+            report.parent.mkdir()
+        runs = {scope: _schemathesis(server, key, reports[scope]) for scope, key in keys.items()}
+        outputs = {scope: run.communicate(timeout=900)[0] for scope, run in runs.items()}
+    for scope, run in runs.items():
+        output = outputs[scope]
+        assert run.returncode == 0, f"{scope}:\n{output[-8000:]}"
+        assert "No issues found" in output or " passed" in output, output[-3000:]
+    assert _stateful_steps(reports["admin"]) > 0, outputs["admin"][-3000:]
+    # not one 503 while the database is up (the access log has every answer, also those of 4xx checks)
+    assert '" 503 ' not in server.log.read_text()

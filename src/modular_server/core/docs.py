@@ -1,5 +1,5 @@
 """``/docs`` (Swagger UI) and ``/redoc`` served with their assets from this server, not a CDN:
-the pages work offline and behind a strict Content-Security-Policy.
+the pages work offline and load nothing from another host.
 
 The JavaScript and CSS come from the ``fastapi-offline`` distribution, which ships the built
 Swagger UI and ReDoc bundles as package data; only its static folder is used here.
