@@ -154,7 +154,8 @@ def test_a_generated_typed_client_runs_the_core_workflow(generated_client, datab
         assert isinstance(storno, models.BewegungOut), storno
         assert storno.typ == models.BewegungOutTyp.STORNO and storno.storno_von_id == ausgang.id
 
-        again = _op("lager", "storno").sync(ausgang.id, client=client)
+        # the generator cannot leave out an optional body (it sends its UNSET marker): send an empty one
+        again = _op("lager", "storno").sync(ausgang.id, client=client, body=models.StornoIn())
         assert isinstance(again, models.Problem), again  # a typed problem document, not an exception
         assert again.status == 409 and again.type_.startswith("urn:modular-server:problem:")
 
