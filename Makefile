@@ -15,11 +15,11 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Reinstall only when the package metadata changed.
-$(VENV)/.installed: setup.cfg entry_points.txt pyproject.toml | $(BIN)/python
+$(VENV)/.installed: setup.cfg entry_points.txt pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[anomaly,redis,postgres]'
 	touch $@
 
-$(VENV)/.installed-test: setup.cfg entry_points.txt pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: setup.cfg entry_points.txt pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
 	$(BIN)/pip install --quiet -e examples/hello_plugin

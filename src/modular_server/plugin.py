@@ -15,7 +15,9 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
+
+from fastapi import Depends, Header
 
 from modular_server.core.base import NAMING_CONVENTION, Base, UtcDateTime
 from modular_server.core.database import (
@@ -38,7 +40,7 @@ from modular_server.core.errors import (
     still_referenced,
 )
 from modular_server.core.host import PluginHostView, host_of, runtime_of, settings_of
-from modular_server.core.idempotency import run_idempotent
+from modular_server.core.idempotency import MAX_KEY_LENGTH, run_idempotent
 from modular_server.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, Pagination
 from modular_server.core.redis_breaker import RedisBreaker
 from modular_server.core.rows import labelled, nested
@@ -85,6 +87,7 @@ __all__ = [
     "DatabaseDep",
     "DomainEvent",
     "HealthResult",
+    "IdempotencyKey",
     "NotFound",
     "Page",
     "PageRequest",
@@ -122,6 +125,31 @@ __all__ = [
     "settings_of",
     "still_referenced",
 ]
+
+
+def _idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description=(
+                f"optional, 1 to {MAX_KEY_LENGTH} characters: a retry with the same key and body replays the "
+                "first answer (header `Idempotent-Replayed: true`) and books nothing; the same key with "
+                "another body is refused (422)"
+            ),
+            examples=["3f9c2b1e-7d4a-4e0b-9a57-0c1d2e3f4a5b"],
+            # documented, not enforced here: run_idempotent answers a bad key with its own 400
+            json_schema_extra={"anyOf": [{"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH}]},
+        ),
+    ] = None,
+) -> str | None:
+    # Declares the header for OpenAPI only: run_idempotent reads and checks it (400 when malformed).
+    return key
+
+
+#: ``dependencies=[IdempotencyKey]`` on every route that calls :func:`run_idempotent`: declares
+#: the optional ``Idempotency-Key`` header parameter in the OpenAPI description, in one place.
+IdempotencyKey = Depends(_idempotency_key)
 
 
 class Deprecated(NamedTuple):

@@ -33,6 +33,26 @@ def runtime_of(running: RunningApp) -> AnomalyRuntime:
     return running.app.state.host.data["anomaly"]
 
 
+async def train(running: RunningApp, **body: Any) -> dict[str, Any]:
+    """POST /train (202 and a job to poll), wait for the job, and return it as polled: succeeded."""
+    r = await running.client.post("/api/v1/anomalies/train", json=body)
+    assert r.status_code == 202, r.text
+    assert r.headers["location"] == f"/api/v1/anomalies/jobs/{r.json()['id']}"
+    assert r.json()["status"] in ("queued", "running")
+    await runtime_of(running).jobs_done()
+    polled = await running.client.get(r.headers["location"])
+    assert polled.status_code == 200, polled.text
+    job = polled.json()
+    assert job["status"] == "succeeded" and job["phase"] == "done" and job["progress"] == 1.0, job
+    return job
+
+
+async def models(running: RunningApp) -> list[dict[str, Any]]:
+    r = await running.client.get("/api/v1/anomalies/models")
+    assert r.status_code == 200, r.text
+    return list(r.json()["items"])
+
+
 async def insert_rows(running: RunningApp, table: str, rows: list[dict[str, Any]]) -> list[int]:
     """One multi-row INSERT (a bulk statement: reported to observers at table level)."""
     target = Base.metadata.tables[table]

@@ -13,7 +13,7 @@ import pytest
 from modular_server.plugins.anomaly.features import WARMUP
 from modular_server.testing import BOTH, RunningApp
 
-from .conftest import AppFactory, book, insert_rows, runtime_of, warehouse
+from .conftest import AppFactory, book, insert_rows, models, runtime_of, train, warehouse
 from .dataset import BASES, generate
 
 KATEGORIEN = ["Obst"] * 6 + ["Werkzeug"] * 6
@@ -40,17 +40,17 @@ async def test_detector_finds_injected_outliers(anomaly_app: AppFactory, backend
         await runtime_of(running).idle()  # no model yet: the bulk load only moves the scoring position
         assert await all_anomalies(running) == []
 
-        r = await running.client.post("/api/v1/anomalies/train", json={"rescore": True})
-        assert r.status_code == 200, r.text
-        trained = r.json()
-        assert sorted(m["key"] for m in trained["models"]) == ["kategorie:Obst", "kategorie:Werkzeug"]
-        assert trained["samples"] == len(ledger.rows) - WARMUP * len(
-            artikel_ids
-        )  # each artikel's first ones are not judged
-        assert all(m["contamination"] == "0.03" for m in trained["models"])
+        job = await train(running, rescore=True)
+        trained = await models(running)
+        assert sorted(m["key"] for m in trained) == ["kategorie:Obst", "kategorie:Werkzeug"]
+        assert job["models_trained"] == 2
+        # each artikel's first ones are not judged
+        assert job["samples"] == len(ledger.rows) - WARMUP * len(artikel_ids)
+        assert all(m["contamination"] == "0.03" for m in trained)
 
         flagged = {a["bewegung_id"] for a in await all_anomalies(running, kind="stock")}
-        assert trained["new_anomalies"] == len(flagged)
+        assert job["anomalies_found"] == len(flagged)
+        assert job["movements_seen"] == len(ids) and job["movements_scored"] == job["samples"]
         injected = {ids[i] for i in ledger.outliers}
         hits = len(flagged & injected)
         precision, recall = hits / len(flagged), hits / len(injected)
@@ -87,7 +87,8 @@ async def test_movements_booked_while_scoring_was_down_are_scored_at_the_next_st
         artikel_ids, ort = await warehouse(running, KATEGORIEN)
         ledger = generate(artikel_ids, ort)
         await insert_rows(running, "lagerbewegung", ledger.rows)
-        assert (await running.client.post("/api/v1/anomalies/train", json={"rescore": False})).status_code == 200
+        job = await train(running, rescore=False)
+        assert (job["movements_seen"], job["anomalies_found"]) == (0, 0)
         await runtime_of(running).idle()
         assert await all_anomalies(running) == []
 

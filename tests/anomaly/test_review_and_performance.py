@@ -10,7 +10,7 @@ import pytest
 
 from modular_server.testing import BOTH
 
-from .conftest import AppFactory, insert_rows, runtime_of, warehouse
+from .conftest import AppFactory, insert_rows, models, runtime_of, train, warehouse
 from .dataset import generate
 
 
@@ -19,12 +19,10 @@ async def test_review_is_kept_for_retraining(anomaly_app: AppFactory, backend: s
     async with anomaly_app() as running:
         artikel_ids, ort = await warehouse(running, ["Obst", "Obst"])
         await insert_rows(running, "lagerbewegung", generate(artikel_ids, ort).rows)
-        first = (await running.client.post("/api/v1/anomalies/train", json={"rescore": True})).json()
-        [model] = first["models"]
-        assert model["key"] == "kategorie:Obst" and first["new_anomalies"] >= 2
-
-        models = (await running.client.get("/api/v1/anomalies/models")).json()["items"]
-        assert [(m["key"], m["samples"]) for m in models] == [("kategorie:Obst", model["samples"])]
+        first = await train(running, rescore=True)
+        [model] = await models(running)
+        assert model["key"] == "kategorie:Obst" and first["anomalies_found"] >= 2
+        assert model["samples"] == first["samples"]
         assert (running.app.state.settings.data_dir / "anomaly").is_dir()
 
         found = (await running.client.get("/api/v1/anomalies", params={"kind": "stock"})).json()["items"]
@@ -42,9 +40,10 @@ async def test_review_is_kept_for_retraining(anomaly_app: AppFactory, backend: s
         assert r.status_code == 404
 
         # the confirmed anomaly is left out of the next training; the dismissed one stays in
-        again = (await running.client.post("/api/v1/anomalies/train", json={})).json()
-        assert again["models"][0]["samples"] == model["samples"] - 1
-        assert again["models"][0]["trained_at"] > model["trained_at"]
+        await train(running)
+        [again] = await models(running)
+        assert again["samples"] == model["samples"] - 1
+        assert again["trained_at"] > model["trained_at"]
         assert len(list((running.app.state.settings.data_dir / "anomaly").glob("*.joblib"))) == 1  # old file removed
 
         # filters and one SELECT per page
@@ -100,8 +99,8 @@ async def test_performance_windows_are_scored(anomaly_app: AppFactory) -> None:
         rows.append(window(slow_at, "/api/v1/chargen", 11, 31, 40))
         await insert_rows(running, "monitoring_route_window", rows)
 
-        trained = (await running.client.post("/api/v1/anomalies/train")).json()
-        assert "performance" in [m["key"] for m in trained["models"]]
+        await train(running)
+        assert "performance" in [m["key"] for m in await models(running)]
         assert await runtime_of(running).score_performance() == 2
         assert await runtime_of(running).score_performance() == 0  # the position moved on
 

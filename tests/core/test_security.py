@@ -52,7 +52,7 @@ async def test_keys_api_creates_lists_and_revokes_and_revocation_is_immediate(ma
 
         assert (await running.client.delete("/api/v1/system/keys/terminal-1")).status_code == 204
         refused = _assert_problem(await terminal.get("/api/v1/no-such-route"), 401)
-        assert refused["type"] == "urn:modular-server:problem:unauthenticated"
+        assert refused["type"] == "urn:modular-server:problem:invalid-api-key"
         listed = (await running.client.get("/api/v1/system/keys")).json()["items"]
         assert next(k for k in listed if k["name"] == "terminal-1")["revoked"] is True
         _assert_problem(await running.client.delete("/api/v1/system/keys/terminal-1"), 404)
@@ -76,12 +76,19 @@ async def test_a_verified_key_costs_no_statement(make_app, backend):
 
 
 async def test_unauthenticated_and_forbidden_are_problems_with_the_right_headers(running):
-    for token in (None, "", "msk_nothing_here", "not-a-key", "msk_" + "a" * 300):
+    # no key at all: "unauthenticated"; a key that does not verify: "invalid-api-key" (RFC 6750)
+    for token in (None, ""):
         r = await _client(running, token).get("/api/v1/system/plugins")
-        _assert_problem(r, 401)
+        assert _assert_problem(r, 401)["type"] == "urn:modular-server:problem:unauthenticated"
         assert r.headers["www-authenticate"] == 'Bearer realm="modular-server"'
+    for token in ("msk_nothing_here", "not-a-key", "msk_" + "a" * 300):
+        r = await _client(running, token).get("/api/v1/system/plugins")
+        wrong = _assert_problem(r, 401)
+        assert wrong["type"] == "urn:modular-server:problem:invalid-api-key"
+        assert wrong["title"] == "Invalid API key" and "unknown, revoked or malformed" in wrong["detail"]
+        assert r.headers["www-authenticate"] == 'Bearer realm="modular-server", error="invalid_token"'
     basic = await running.anonymous.get("/api/v1/system/plugins", headers={"Authorization": "Basic dXNlcjpwdw=="})
-    _assert_problem(basic, 401)
+    assert _assert_problem(basic, 401)["type"] == "urn:modular-server:problem:unauthenticated"
     forbidden = _assert_problem(await running.as_scope("read").get("/api/v1/system/plugins"), 403)
     assert forbidden["required_scope"] == "admin"
     assert forbidden["detail"] == "this operation needs the 'admin' scope"

@@ -30,13 +30,13 @@ async def test_eingang_ausgang_umbuchung_inventur_keep_balances_and_ledger_in_st
         )
         inventur = await w.post(
             "/api/v1/bewegungen",
-            {"typ": "inventur", "artikel_id": w.artikel, "charge_id": charge, "nach_lagerort_id": b, "menge": "18.5"},
+            {"typ": "inventur", "artikel_id": w.artikel, "charge_id": charge, "lagerort_id": b, "menge": "18.5"},
         )
         # counted 18.5 where 20 were: the difference leaves the location
         assert inventur["von_lagerort_id"] == b and Decimal(inventur["menge"]) == Decimal("1.5")
         found = await w.post(
             "/api/v1/bewegungen",
-            {"typ": "inventur", "artikel_id": w.artikel, "charge_id": charge, "von_lagerort_id": a, "menge": "52"},
+            {"typ": "inventur", "artikel_id": w.artikel, "charge_id": charge, "lagerort_id": a, "menge": "52"},
         )
         assert found["nach_lagerort_id"] == a and Decimal(found["menge"]) == Decimal(2)
         stock = {row["lagerort_id"]: Decimal(row["menge"]) for row in await w.bestand(charge_id=charge)}
@@ -76,7 +76,7 @@ async def test_artikel_without_batches_books_without_a_charge(make_app):
             "/api/v1/bewegungen",
             json={**base, "typ": "eingang", "nach_lagerort_id": w.orte[0], "charge_id": w.chargen[0]},
         )
-        assert with_charge.status_code == 422 and with_charge.json()["errors"][0]["field"] == "charge_id"
+        assert with_charge.status_code == 422 and with_charge.json()["errors"][0]["field"] == "body.charge_id"
         assert await drift(running) == []
 
 
@@ -91,6 +91,7 @@ async def test_bad_input_gets_the_right_problem_and_changes_nothing(make_app):
         assert too_much.json()["verfuegbar"] == "10.000"
         ein = {"typ": "eingang", "artikel_id": w.artikel, "charge_id": w.chargen[0], "nach_lagerort_id": w.orte[0]}
         aus = {"typ": "ausgang", "artikel_id": w.artikel, "charge_id": w.chargen[0], "von_lagerort_id": w.orte[0]}
+        inv = {"typ": "inventur", "artikel_id": w.artikel, "charge_id": w.chargen[0], "lagerort_id": w.orte[0]}
         cases = [
             ({**aus, "menge": "0"}, 422, "menge"),
             ({**aus, "menge": "-1"}, 422, "menge"),
@@ -105,7 +106,9 @@ async def test_bad_input_gets_the_right_problem_and_changes_nothing(make_app):
             ({**aus, "menge": "1", "nach_lagerort_id": w.orte[1]}, 422, None),
             ({**aus, "typ": "umbuchung", "menge": "1", "nach_lagerort_id": w.orte[0]}, 422, None),  # same place
             ({**ein, "typ": "inventur", "menge": "1", "von_lagerort_id": w.orte[0]}, 422, None),  # two places
-            ({**ein, "typ": "inventur", "menge": "10"}, 422, "menge"),  # counted what is booked: nothing to do
+            ({**inv, "menge": "10"}, 422, "menge"),  # counted what is booked: nothing to do
+            ({**inv, "menge": "1", "lagerort_id": None}, 422, None),  # no counted location
+            ({**ein, "menge": "1", "lagerort_id": w.orte[0]}, 422, "lagerort_id"),  # only an inventur has one
             ({**ein, "menge": "1", "einheit": "l"}, 422, "einheit"),  # incompatible unit
             ({**ein, "menge": "1", "einheit": "zentner"}, 422, "einheit"),  # unknown unit
             ({**ein, "menge": "0.4", "einheit": "g"}, 422, "menge"),  # 0.0004 kg rounds to 0
@@ -157,7 +160,7 @@ async def test_blocked_batches_and_locations_refuse_movements(make_app):
             },
             status=409,
         )
-        assert to_blocked["errors"][0]["field"] == "nach_lagerort_id"
+        assert to_blocked["errors"][0]["field"] == "body.nach_lagerort_id"
         stock = sorted((r["charge_id"], Decimal(r["menge"])) for r in await w.bestand())
         assert stock == [(w.chargen[0], Decimal(11)), (w.chargen[1], Decimal(10))]
         assert await drift(running) == []
@@ -177,7 +180,7 @@ async def test_units_are_converted_to_the_artikel_unit(make_app):
                 "typ": "inventur",
                 "artikel_id": w.artikel,
                 "charge_id": w.chargen[0],
-                "nach_lagerort_id": w.orte[0],
+                "lagerort_id": w.orte[0],
                 "menge": "1750",
                 "einheit": "g",
             },
@@ -240,7 +243,10 @@ async def test_batch_is_all_or_nothing_with_per_item_errors(make_app):
         response = await running.client.post("/api/v1/bewegungen/batch", json={"items": bad})
         assert response.status_code == 422
         problem = response.json()
-        assert [(e["index"], e["field"]) for e in problem["errors"]] == [(1, "einheit"), (3, "artikel_id")]
+        assert [(e["index"], e["field"]) for e in problem["errors"]] == [
+            (1, "body.items.1.einheit"),
+            (3, "body.items.3.artikel_id"),
+        ]
         assert all(e["reason"] for e in problem["errors"])
         oversell = {**item(0), "typ": "ausgang", "von_lagerort_id": w.orte[1], "nach_lagerort_id": None, "menge": "9"}
         response = await running.client.post("/api/v1/bewegungen/batch", json={"items": [item(0), oversell]})
@@ -248,7 +254,7 @@ async def test_batch_is_all_or_nothing_with_per_item_errors(make_app):
         assert response.json()["errors"] == [
             {
                 "index": 1,
-                "field": "menge",
+                "field": "body.items.1.menge",
                 "reason": f"only 0.000 available at lagerort {w.orte[1]}",
                 "verfuegbar": "0.000",
             }
@@ -342,6 +348,7 @@ async def test_outgoing_movement_below_mindestbestand_publishes_an_event(make_ap
         (event,) = [e for e in spy.seen(running.app)["events"] if e.type == BESTAND_UNTER_MINDESTBESTAND]
         assert event.payload == {
             "artikel_id": w.artikel,
+            "artikel_nummer": "MEHL-405",
             "nummer": "MEHL-405",
             "bestand": "4.000",
             "mindestbestand": "5.000",

@@ -282,7 +282,9 @@ async def test_reservation_events_are_published_after_commit(make_app):
         await running.client.post("/api/v1/reservierungen", json={"charge_id": w.chargen[0], "menge": "99"})  # 409
         seen = [(e.type, e.payload) for e in spy.seen(running.app)["events"] if e.type.startswith("reservierung.")]
         common = {
+            "reservierung_id": rid,
             "ids": [rid],
+            "anzahl": 1,
             "anfrage_id": created["anfrage_id"],
             "artikel_id": w.artikel,
             "charge_ids": [w.chargen[0]],

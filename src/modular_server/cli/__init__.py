@@ -53,8 +53,19 @@ def build_parser(
     return parser
 
 
+def _plugins_new(words: list[str]) -> int | None:
+    """``plugins new NAME [--dir D]`` writes files only (no settings, app or database); None otherwise."""
+    if words[:2] != ["plugins", "new"]:
+        return None
+    from modular_server.authoring.command import run
+
+    return run(words[2:])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    if (generated := _plugins_new(words)) is not None:
+        return generated
     debug = "--debug" in words
     settings: Settings | None = None
     try:

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from rich.table import Table
 
+from modular_server.authoring import command as new_plugin
 from modular_server.cli.check import rehearse
 from modular_server.cli.output import CliError, console, line, literal, print_json
 from modular_server.core.graph import find_cycle
@@ -217,6 +218,8 @@ ACTIONS: dict[str, Action] = {
         _configure_list,
         _check,
     ),
+    # runs before the settings are read (modular_server.cli._plugins_new); here for --help
+    "new": Action(new_plugin.HELP, new_plugin.configure, lambda args, _app: new_plugin.generate(args)),
 }
 
 

@@ -26,6 +26,7 @@ from modular_server.core.pagination import Cursors
 from modular_server.core.plugins import PluginHost
 from modular_server.core.ratelimit import RateLimiter
 from modular_server.core.redis_breaker import RedisBreaker
+from modular_server.core.secret import require_own_secret, secret_key
 from modular_server.core.security import ApiKeyAuthentication, KeyStore
 from modular_server.core.sources import PluginSource, discover_entry_points
 from modular_server.hooks.policy import scope_of
@@ -90,7 +91,7 @@ def create_app(
     app.state.db = db
     app.state.migrator = migrator
     app.state.keys = KeyStore(db, settings.api_key_cache_seconds)
-    app.state.cursors = Cursors(settings.secret_key.get_secret_value())
+    app.state.cursors = Cursors(secret_key(settings))
 
     # Routes are added flat (not through include_router): the middleware resolves each
     # request to its route template and owning plugin in one pass over app.router.routes.
@@ -122,9 +123,10 @@ def create_app(
     )
 
     install_error_handlers(app)
-    # Starlette wraps in reverse order: CORS sees the request first, then the body limit.
-    app.add_middleware(RequestLifecycle, fastapi_app=app, host=host, route_owner=route_owner)
+    # Starlette wraps in reverse order: CORS sees the request first, then the lifecycle, which
+    # answers the body limit's 413 like every other error (request id, security headers).
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLifecycle, fastapi_app=app, host=host, route_owner=route_owner)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -209,4 +211,6 @@ def app_factory() -> FastAPI:
     """Entry for ``uvicorn --factory`` (each worker builds its app from the environment)."""
     settings = Settings()
     configure_logging(settings)
+    # `serve` checks with its --workers first; this covers `uvicorn --factory` started directly
+    require_own_secret(settings, settings.workers)
     return create_app(settings)

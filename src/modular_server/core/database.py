@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from modular_server.core import audit
 from modular_server.core.base import Base
+from modular_server.core.errors import DatabaseTimeout, DatabaseUnreachable, sqlstate_of
 from modular_server.core.fingerprint import Fingerprinter
 from modular_server.hooks.context import Change, DomainEvent, QueryInfo, _current_request
 from modular_server.settings import Settings
@@ -113,7 +114,7 @@ class Database:
             )
             self._configure_sqlite(engine.sync_engine)
             return engine
-        return create_async_engine(
+        engine = create_async_engine(
             settings.database_url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_pool_size,
@@ -126,6 +127,8 @@ class Database:
                 "command_timeout": settings.database_timeout_seconds * 6,
             },
         )
+        _name_connect_failures(engine.sync_engine)
+        return engine
 
     def _configure_sqlite(self, engine: Engine) -> None:
         timeout_ms = int(self.settings.database_timeout_seconds * 1000)
@@ -232,10 +235,15 @@ class Database:
             self.host.observe("query_executed", app=self.app, ctx=ctx, query=query)
 
         @event.listens_for(engine, "handle_error")
-        def _error(context: Any) -> None:
+        def _error(context: Any) -> BaseException | None:
             started = context.connection.info.get("query_started") if context.connection is not None else None
             if started:
                 started.pop()
+            original = context.original_exception
+            if isinstance(original, TimeoutError) and not isinstance(original, DatabaseTimeout):
+                # asyncpg's command_timeout arrives as a bare TimeoutError: name it
+                return DatabaseTimeout(f"statement not finished in time: {type(original).__name__}")
+            return None
 
     # --- commit lifecycle ------------------------------------------------------------------
 
@@ -312,9 +320,21 @@ def _dedupe(changes: list[Change]) -> list[Change]:
     return unique
 
 
+def _name_connect_failures(engine: Engine) -> None:
+    """asyncpg raises a bare OSError when it cannot connect; name it, so that only a failure
+    to reach the database (not any OSError of a request) is answered "database unavailable"."""
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except OSError as exc:
+            raise DatabaseUnreachable(f"{type(exc).__name__}: {exc}") from exc
+
+
 def _retryable(exc: DBAPIError) -> bool:
-    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    if code in _RETRY_SQLSTATES:
+    # asyncpg's SQLSTATE sits on SQLAlchemy's adapted error and on its cause
+    if sqlstate_of(exc) in _RETRY_SQLSTATES:
         return True
     text = str(exc.orig).lower()
     return "database is locked" in text or "deadlock" in text or "could not serialize" in text

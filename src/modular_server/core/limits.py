@@ -1,19 +1,29 @@
 """Request body size limit as pure ASGI middleware.
 
 A declared ``Content-Length`` over the limit is refused before the body is read; a chunked
-body is counted as it streams and refused as soon as it passes the limit.
+body is counted as it streams and refused as soon as it passes the limit. The refusal is a
+:class:`BodyTooLarge` problem raised to the request lifecycle (which wraps this middleware), so
+the 413 carries ``instance``, ``request_id``, ``X-Request-ID`` and the security headers like any
+other error.
 """
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from modular_server.core.errors import PROBLEM_MEDIA_TYPE, Problem, problem_body
+from modular_server.core.errors import Problem
 
 
 class BodyTooLarge(Problem):
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body exceeds {limit} bytes", slug="body-too-large", limit=limit)
+        # the rest of the body is not read: the connection cannot be reused
+        super().__init__(
+            413,
+            f"the request body exceeds {limit} bytes",
+            slug="body-too-large",
+            headers={"Connection": "close"},
+            limit=limit,
+        )
 
 
 class BodySizeLimit:
@@ -28,8 +38,7 @@ class BodySizeLimit:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit() or int(value) > self.max_bytes:
-                    await self._refuse(send)
-                    return
+                    raise BodyTooLarge(self.max_bytes)
                 break
         received = 0
         exceeded = False
@@ -46,22 +55,10 @@ class BodySizeLimit:
             return message
 
         async def guarded_send(message: Message) -> None:
-            # The framework may turn the aborted body read into its own 400; answer 413 instead.
+            # The framework may turn the aborted body read into its own 400; the 413 is raised below.
             if not exceeded:
                 await send(message)
-            elif message["type"] == "http.response.start":
-                await self._refuse(send)
 
         await self.app(scope, counting_receive, guarded_send)
-
-    async def _refuse(self, send: Send) -> None:
-        body = problem_body(
-            413, f"the request body exceeds {self.max_bytes} bytes", slug="body-too-large", limit=self.max_bytes
-        )
-        headers = [
-            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        if exceeded:
+            raise BodyTooLarge(limit)

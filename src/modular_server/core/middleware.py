@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from modular_server.core.audit import record_admin_action
 from modular_server.core.errors import PROBLEM_MEDIA_TYPE, problem_body
 from modular_server.core.ratelimit import retry_after
+from modular_server.core.security import bearer_token
 from modular_server.hooks.context import RequestContext, ResponseInfo, _current_request
 from modular_server.hooks.policy import scope_of
 
@@ -60,10 +61,15 @@ class RequestLifecycle:
             return
         headers = Headers(scope=scope)
         given_id = headers.get("x-request-id")
+        method = scope["method"]
+        if method == "HEAD":
+            # HEAD is GET without the body (RFC 9110): routed, authorized and answered as GET
+            scope = {**scope, "method": "GET"}
+            send = _without_body(send)
         ctx = RequestContext(
             app=self.fastapi_app,
             request_id=given_id if given_id and _REQUEST_ID.match(given_id) else uuid.uuid4().hex,
-            method=scope["method"],
+            method=method,
             path=scope["path"],
             query_string=scope.get("query_string", b""),
         )
@@ -121,11 +127,18 @@ class RequestLifecycle:
             ctx.plugin = self.route_owner.get(id(route))
         principal = await self.host.gate("authenticate", app=self.fastapi_app, headers=headers)
         if principal is None:
+            if bearer_token(headers) is None:
+                return _problem(
+                    401,
+                    "send an API key: Authorization: Bearer <key>",
+                    "unauthenticated",
+                    extra_headers=[(b"www-authenticate", b'Bearer realm="modular-server"')],
+                )
             return _problem(
                 401,
-                "send an API key: Authorization: Bearer <key>",
-                "unauthenticated",
-                extra_headers=[(b"www-authenticate", b'Bearer realm="modular-server"')],
+                "the API key is unknown, revoked or malformed (expected Authorization: Bearer msk_...)",
+                "invalid-api-key",
+                extra_headers=[(b"www-authenticate", b'Bearer realm="modular-server", error="invalid_token"')],
             )
         ctx.principal = principal
         limiter = self.fastapi_app.state.rate_limiter
@@ -209,8 +222,10 @@ class RequestLifecycle:
         ctx.status_code = response.status
         self.host.observe("before_response", app=self.fastapi_app, ctx=ctx, response=response)
         ctx.status_code = response.status
-        response.headers.append((b"x-request-id", ctx.request_id.encode()))
-        response.headers.extend(SECURITY_HEADERS)
+        # a route or plugin may have set some of these already: each header is sent once
+        present = {name.lower() for name, _ in response.headers}
+        added = [(b"x-request-id", ctx.request_id.encode()), *SECURITY_HEADERS]
+        response.headers.extend((name, value) for name, value in added if name not in present)
 
     def _sender(self, ctx: RequestContext, send: Send) -> Send:
         started: dict[str, Any] = {}
@@ -243,6 +258,17 @@ class RequestLifecycle:
             await self._send_whole(ctx, send, whole)
 
         return wrapped
+
+
+def _without_body(send: Send) -> Send:
+    """``send`` for a HEAD request: the GET's status and headers (Content-Length too), no body."""
+
+    async def head(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return head
 
 
 def _problem(

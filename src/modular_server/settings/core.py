@@ -95,7 +95,11 @@ class Settings(BaseSettings):
         ],
         description="tables whose every change is recorded in the audit log",
     )
-    secret_key: SecretStr = SecretStr("change-me-in-production")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="signs pagination cursors; required on PostgreSQL and with several workers (the same "
+        "value on every instance); unset on SQLite: generated once into <data_dir>/secret_key",
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

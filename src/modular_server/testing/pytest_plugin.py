@@ -9,6 +9,11 @@
 * ``running`` - an app with every installed plugin on the test's database.
 
 PostgreSQL/Redis that cannot be reached skip the test - except with ``CI=true``, where they fail.
+
+The plugin configures itself, so a plugin team's tests need no pytest configuration: async
+tests and fixtures run without marks (pytest-asyncio's ``asyncio_mode`` defaults to ``auto``,
+``asyncio_default_fixture_loop_scope`` to ``function``) and the ``postgres``, ``redis`` and
+``slow`` markers are registered. A project's own ini/pyproject values still win.
 """
 
 from __future__ import annotations
@@ -33,6 +38,40 @@ from modular_server.testing.harness import (
 )
 
 BOTH = ["sqlite", "postgresql"]
+
+#: pytest-asyncio ini defaults for a project that sets none (its own configuration still wins)
+ASYNCIO_DEFAULTS = {
+    "asyncio_mode": ("auto", "default value for --asyncio-mode (auto: set by the modular_server plugin)"),
+    "asyncio_default_fixture_loop_scope": (
+        "function",
+        "default scope of the asyncio event loop used to execute async fixtures "
+        "(function: set by the modular_server plugin)",
+    ),
+}
+
+MARKERS = (
+    "postgres: runs against the real PostgreSQL server",
+    "redis: needs the real Redis server",
+    "slow: takes more than a few seconds",
+)
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Give pytest-asyncio's ini options our defaults.
+
+    Called for installed (``pytest11``) plugins once all of them are loaded, before any ini
+    value is read: registering an ini name again replaces only its *default*, so a value in
+    the project's configuration file, ``-o`` or ``--asyncio-mode`` still decides.
+    """
+    if not early_config.pluginmanager.hasplugin("asyncio"):
+        return
+    for name, (default, help_text) in ASYNCIO_DEFAULTS.items():
+        parser.addini(name, help_text, default=default)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
 
 
 def _unavailable(what: str) -> None:

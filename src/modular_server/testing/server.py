@@ -14,6 +14,9 @@ from types import TracebackType
 
 import httpx
 
+#: the secret_key of test servers (every instance of one test shares it, as in a deployment)
+TEST_SECRET_KEY = "test-secret-key-of-modular-server-testing"
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -63,9 +66,9 @@ class ServerProcess:
             str(self.workers),
         ]
         with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                command, env={**os.environ, **self.env}, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT
-            )
+            # `serve` refuses PostgreSQL or several workers without a secret_key of its own
+            env = {"MODULAR_SERVER_SECRET_KEY": TEST_SECRET_KEY, **os.environ, **self.env}
+            self.process = subprocess.Popen(command, env=env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

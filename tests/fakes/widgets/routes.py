@@ -124,7 +124,7 @@ async def rename_and_fail(widget_id: int, db: DatabaseDep) -> None:
         widget.name = "never-committed"
         await session.flush()
         publish_event(session, DomainEvent(type="widget.renamed", payload={"id": widget_id}))
-        raise Conflict(ROLLED_BACK)
+        raise Conflict(ROLLED_BACK, slug="rolled-back-on-purpose")
 
     await db.transaction(work)
 

@@ -21,7 +21,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
-from statistics import median
 from typing import Any
 
 TYPEN = ("eingang", "ausgang", "umbuchung", "inventur", "storno")
@@ -53,7 +52,8 @@ class Movement:
     id: int
     artikel_id: int
     typ: str
-    menge: Decimal
+    #: read as a float (the features need nothing more precise)
+    menge: float | Decimal
     created_at: datetime
 
 
@@ -63,12 +63,10 @@ def local_time(moment: datetime, zone: tzinfo) -> datetime:
     return aware.astimezone(zone)
 
 
-def usual_quantity(same_type: Iterable[float], recent: Iterable[Movement]) -> float | None:
+def usual_quantity(same_type: Sequence[float], recent: Iterable[float]) -> float | None:
     """Median quantity of the same type, or of all recent movements while that type is rare."""
-    pool = list(same_type)
-    if len(pool) < SAME_TYPE_MINIMUM:
-        pool = [float(m.menge) for m in recent]
-    return median(pool) if pool else None
+    pool = same_type if len(same_type) >= SAME_TYPE_MINIMUM else list(recent)
+    return _median(pool) if pool else None
 
 
 def _beyond(log_ratio: float, band: float) -> float:
@@ -76,42 +74,91 @@ def _beyond(log_ratio: float, band: float) -> float:
     return math.copysign(max(0.0, abs(log_ratio) - band), log_ratio)
 
 
-def _hour_distance(hour: int, seen: Iterable[int]) -> float:
-    return float(min((min(abs(hour - h), 24 - abs(hour - h)) for h in seen), default=0))
+def _median(values: Iterable[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _nearest_hour(counts: Sequence[int], hour: int) -> int:
+    """Hours (around the clock) from ``hour`` to the nearest hour with a count."""
+    for distance in range(13):
+        if counts[(hour + distance) % 24] or counts[(hour - distance) % 24]:
+            return distance
+    return 0
+
+
+class ArtikelActivity:
+    """The recent activity of one artikel, advanced movement by movement (in id order).
+
+    Training, rescoring and live scoring all step through an artikel's movements with one of
+    these, so they see the same numbers; rescoring keeps one across chunk boundaries, live
+    scoring warms one up on the artikel's last HISTORY movements without judging them. Counts
+    of hours, weekdays and inventory corrections over the recent movements are kept as they
+    change, so a step costs the same however long the recent window is.
+    """
+
+    __slots__ = ("by_type", "gaps", "hours", "inventur", "last_local", "recent", "seen", "weekdays")
+
+    def __init__(self) -> None:
+        self.seen = 0
+        #: (typ, quantity, local hour, local weekday) of the last RECENT movements
+        self.recent: deque[tuple[str, float, int, int]] = deque()
+        self.hours = [0] * 24
+        self.weekdays = [0] * 7
+        self.inventur = 0
+        self.gaps: deque[float] = deque(maxlen=RECENT)
+        self.by_type: dict[str, deque[float]] = {}
+        self.last_local: datetime | None = None
+
+    def step(self, movement: Movement, zone: tzinfo, *, judge: bool = True) -> list[float] | None:
+        """The movement's feature vector (None while warming up or not judged); then remember it."""
+        local = local_time(movement.created_at, zone)
+        last = self.last_local
+        gap = max((local - last).total_seconds() / 3600, MIN_GAP_HOURS) if last is not None else MIN_GAP_HOURS
+        menge = float(movement.menge)
+        typ = movement.typ
+        hour, weekday = local.hour, local.weekday()
+        vector = self._vector(typ, menge, hour, weekday, gap) if judge and self.seen >= WARMUP else None
+        if last is not None:
+            self.gaps.append(gap)
+        recent = self.recent
+        if len(recent) == RECENT:
+            old_typ, _, old_hour, old_weekday = recent.popleft()
+            self.hours[old_hour] -= 1
+            self.weekdays[old_weekday] -= 1
+            self.inventur -= old_typ == "inventur"
+        recent.append((typ, menge, hour, weekday))
+        self.hours[hour] += 1
+        self.weekdays[weekday] += 1
+        self.inventur += typ == "inventur"
+        same_type = self.by_type.get(typ)
+        if same_type is None:
+            same_type = self.by_type[typ] = deque(maxlen=PER_TYPE)
+        same_type.append(menge)
+        self.last_local = local
+        self.seen += 1
+        return vector
+
+    def _vector(self, typ: str, menge: float, hour: int, weekday: int, gap: float) -> list[float]:
+        count = len(self.recent)
+        usual = usual_quantity(self.by_type.get(typ, ()), (r[1] for r in self.recent))
+        ratio = menge / usual if usual and menge > 0 else 1.0
+        gaps = self.gaps
+        return [
+            _beyond(math.log(ratio), USUAL_QUANTITY_BAND),
+            max(0.0, float(_nearest_hour(self.hours, hour) - 1)),
+            max(0.0, USUAL_WEEKDAY_SHARE - self.weekdays[weekday] / count) / USUAL_WEEKDAY_SHARE,
+            max(0.0, self.inventur / count - USUAL_INVENTUR_SHARE),
+            _beyond(math.log(gap / _median(gaps)), USUAL_GAP_BAND) if gaps else 0.0,
+        ]
 
 
 def sequence_features(sequence: Sequence[Movement], zone: tzinfo) -> list[list[float] | None]:
     """Feature vectors for one artikel's movements (ordered by id), each from its predecessors only;
     None for a movement with fewer than WARMUP predecessors."""
-    recent: deque[tuple[Movement, datetime]] = deque(maxlen=RECENT)
-    gaps: deque[float] = deque(maxlen=RECENT)
-    by_type: dict[str, deque[float]] = {typ: deque(maxlen=PER_TYPE) for typ in TYPEN}
-    vectors: list[list[float] | None] = []
-    for position, movement in enumerate(sequence):
-        local = local_time(movement.created_at, zone)
-        gap = max((local - recent[-1][1]).total_seconds() / 3600, MIN_GAP_HOURS) if recent else MIN_GAP_HOURS
-        if position >= WARMUP:
-            usual = usual_quantity(by_type[movement.typ], (m for m, _ in recent))
-            menge = float(movement.menge)
-            ratio = menge / usual if usual and menge > 0 else 1.0
-            count = len(recent)
-            vectors.append(
-                [
-                    _beyond(math.log(ratio), USUAL_QUANTITY_BAND),
-                    max(0.0, _hour_distance(local.hour, (t.hour for _, t in recent)) - 1),
-                    max(0.0, USUAL_WEEKDAY_SHARE - sum(t.weekday() == local.weekday() for _, t in recent) / count)
-                    / USUAL_WEEKDAY_SHARE,
-                    max(0.0, sum(m.typ == "inventur" for m, _ in recent) / count - USUAL_INVENTUR_SHARE),
-                    _beyond(math.log(gap / median(gaps)), USUAL_GAP_BAND) if gaps else 0.0,
-                ]
-            )
-        else:
-            vectors.append(None)
-        if recent:
-            gaps.append(gap)
-        recent.append((movement, local))
-        by_type[movement.typ].append(float(movement.menge))
-    return vectors
+    activity = ArtikelActivity()
+    return [activity.step(movement, zone) for movement in sequence]
 
 
 def as_dict(vector: Sequence[float]) -> dict[str, float]:

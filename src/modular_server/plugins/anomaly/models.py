@@ -1,18 +1,21 @@
 """Tables of the anomaly plugin: found anomalies, trained models (metadata; the estimators
-themselves are joblib files under ``<data_dir>/anomaly``) and scoring positions."""
+themselves are joblib files under ``<data_dir>/anomaly``), scoring positions and training jobs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, Index, Integer, String, Text, func
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Float, Index, Integer, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from modular_server.plugin import Base, UtcDateTime
 
 KINDS = ("stock", "performance")
 STATUS = ("offen", "bestaetigt", "verworfen")
+JOB_STATUS = ("queued", "running", "succeeded", "failed", "interrupted")
+#: a job in one of these holds its kind's slot (the partial unique index below)
+JOB_ACTIVE = ("queued", "running")
 RowId = BigInteger().with_variant(Integer(), "sqlite")
 
 
@@ -82,3 +85,47 @@ class ScoringPosition(Base):
 
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     position: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AnomalyJob(Base):
+    """One training run (with its optional rescoring), started by POST /train or the schedule.
+
+    At most one job per ``kind`` is queued or running, on every worker and instance: the partial
+    unique index ``uq_anomaly_job_active`` refuses a second one (SQLite and PostgreSQL alike).
+    ``owner`` (host, pid, a per-start token) and ``heartbeat_at`` tell whether the process
+    running it is still there; a job whose owner is gone is marked ``interrupted``.
+    """
+
+    __tablename__ = "anomaly_job"
+    __table_args__ = (
+        CheckConstraint(f"status IN {JOB_STATUS}", name="status_bekannt"),
+        Index(
+            "uq_anomaly_job_active",
+            "kind",
+            unique=True,
+            sqlite_where=text(f"status IN {JOB_ACTIVE}"),
+            postgresql_where=text(f"status IN {JOB_ACTIVE}"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: what the job does; one active job per kind (today only "train")
+    kind: Mapped[str] = mapped_column(String(20), default="train")
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    #: what the job is doing now: queued, training, rescoring, done
+    phase: Mapped[str] = mapped_column(String(20), default="queued")
+    rescore: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: share of the work done, 0..1
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    models_trained: Mapped[int] = mapped_column(Integer, default=0)
+    samples: Mapped[int] = mapped_column(Integer, default=0)
+    movements_seen: Mapped[int] = mapped_column(BigInteger, default=0)
+    movements_scored: Mapped[int] = mapped_column(BigInteger, default=0)
+    anomalies_found: Mapped[int] = mapped_column(Integer, default=0)
+    requested_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    owner: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)

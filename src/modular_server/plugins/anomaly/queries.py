@@ -7,16 +7,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, or_, select
+from sqlalchemy import Float, Row, Table, cast, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.plugin import NotFound, PageRequest
 from modular_server.plugins.anomaly.features import HISTORY, Movement
-from modular_server.plugins.anomaly.models import Anomaly, AnomalyModel, ScoringPosition
+from modular_server.plugins.anomaly.models import JOB_ACTIVE, Anomaly, AnomalyJob, AnomalyModel, ScoringPosition
 from modular_server.plugins.artikel.offers import ARTIKEL
 from modular_server.plugins.lager.offers import LAGERBEWEGUNG
 
 ANOMALIES_CURSOR = "anomalies"
+JOBS_CURSOR = "anomaly-jobs"
 #: a movement with the kategorie of its artikel (None: no kategorie)
 Scoped = tuple[Movement, str | None]
 
@@ -83,12 +84,17 @@ async def confirmed_movements(session: AsyncSession) -> set[int]:
     return {int(r) for r in rows}
 
 
+def _menge() -> Any:
+    # features need a float; the driver's Decimal would cost more than the rest of the row
+    return cast(LAGERBEWEGUNG.c.menge, Float).label("menge")
+
+
 def _scoped() -> Any:
     return select(
         LAGERBEWEGUNG.c.id,
         LAGERBEWEGUNG.c.artikel_id,
         LAGERBEWEGUNG.c.typ,
-        LAGERBEWEGUNG.c.menge,
+        _menge(),
         LAGERBEWEGUNG.c.created_at,
         ARTIKEL.c.kategorie,
     ).join(ARTIKEL, ARTIKEL.c.id == LAGERBEWEGUNG.c.artikel_id)
@@ -120,21 +126,97 @@ async def movements_to_score(
     return [_as_scoped(r) for r in rows]
 
 
-async def history_before(session: AsyncSession, artikel_id: int, before_id: int) -> list[Movement]:
-    """The artikel's last HISTORY movements before ``before_id``, oldest first (index artikel_id, id)."""
-    rows = await session.execute(
-        select(
-            LAGERBEWEGUNG.c.id,
-            LAGERBEWEGUNG.c.artikel_id,
-            LAGERBEWEGUNG.c.typ,
-            LAGERBEWEGUNG.c.menge,
-            LAGERBEWEGUNG.c.created_at,
-        )
-        .where(LAGERBEWEGUNG.c.artikel_id == artikel_id, LAGERBEWEGUNG.c.id < before_id)
-        .order_by(LAGERBEWEGUNG.c.id.desc())
-        .limit(HISTORY)
+def _movement_columns() -> Any:
+    c = LAGERBEWEGUNG.c
+    return select(c.id, c.artikel_id, c.typ, _menge(), c.created_at)
+
+
+async def recent_history(
+    session: AsyncSession, artikel_ids: Sequence[int], before_id: int
+) -> dict[int, list[Movement]]:
+    """Per artikel its last HISTORY movements before ``before_id``, oldest first, in one statement.
+
+    A per-artikel lower bound (the HISTORY-th id below ``before_id``, one index probe each) keeps
+    the join to index ranges of (artikel_id, id) - works on SQLite (3.35+) and PostgreSQL alike.
+    """
+    if not artikel_ids:
+        return {}
+    older = LAGERBEWEGUNG.alias("older")
+    lowest = (
+        select(older.c.id)
+        .where(older.c.artikel_id == ARTIKEL.c.id, older.c.id < before_id)
+        .order_by(older.c.id.desc())
+        .limit(1)
+        .offset(HISTORY - 1)
+        .scalar_subquery()
     )
-    return [Movement(*row) for row in reversed(rows.all())]
+    bounds = (
+        select(ARTIKEL.c.id.label("artikel_id"), func.coalesce(lowest, 0).label("low"))
+        .where(ARTIKEL.c.id.in_(sorted(set(artikel_ids))))
+        .cte("bounds")
+        # each bound computed once per artikel: inlined, PostgreSQL would run the subquery per ledger row
+        .prefix_with("MATERIALIZED")
+    )
+    c = LAGERBEWEGUNG.c
+    rows = await session.execute(
+        _movement_columns()
+        .join(bounds, bounds.c.artikel_id == c.artikel_id)
+        .where(c.id >= bounds.c.low, c.id < before_id)
+        .order_by(c.artikel_id, c.id)
+    )
+    found: dict[int, list[Movement]] = {}
+    for row in rows:
+        found.setdefault(row.artikel_id, []).append(Movement(*row))
+    return found
+
+
+async def kategorien(session: AsyncSession) -> dict[int, str | None]:
+    """artikel id -> kategorie of every artikel."""
+    rows = await session.execute(select(ARTIKEL.c.id, ARTIKEL.c.kategorie))
+    return {artikel_id: kategorie for artikel_id, kategorie in rows}
+
+
+async def movements_by_artikel(
+    session: AsyncSession, after: tuple[int, int] | None, upto: int, limit: int
+) -> list[Movement]:
+    """The next ``limit`` movements with ``id <= upto`` in (artikel_id, id) order, after the key
+    ``after`` (keyset on the ledger's (artikel_id, id) index)."""
+    c = LAGERBEWEGUNG.c
+    stmt = _movement_columns().where(c.id <= upto)
+    if after is not None:
+        stmt = stmt.where(tuple_(c.artikel_id, c.id) > tuple_(*after))
+    rows = await session.execute(stmt.order_by(c.artikel_id, c.id).limit(limit))
+    return [Movement(*row) for row in rows]
+
+
+async def count_movements(session: AsyncSession, upto: int) -> int:
+    return int(
+        await session.scalar(select(func.count()).select_from(LAGERBEWEGUNG).where(LAGERBEWEGUNG.c.id <= upto)) or 0
+    )
+
+
+# --- jobs ----------------------------------------------------------------------------------
+
+
+async def get_job(session: AsyncSession, job_id: int) -> AnomalyJob:
+    found = await session.get(AnomalyJob, job_id)
+    if found is None:
+        raise NotFound("job", job_id)
+    return found
+
+
+async def active_jobs(session: AsyncSession) -> Sequence[AnomalyJob]:
+    return (await session.scalars(select(AnomalyJob).where(AnomalyJob.status.in_(JOB_ACTIVE)))).all()
+
+
+async def jobs_page(session: AsyncSession, page: PageRequest) -> tuple[list[AnomalyJob], str | None]:
+    """Newest first (keyset on id descending)."""
+    stmt = select(AnomalyJob).order_by(AnomalyJob.id.desc())
+    after = page.after(JOBS_CURSOR)
+    if after is not None:
+        stmt = stmt.where(AnomalyJob.id < after[0])
+    rows = (await session.scalars(stmt.limit(page.limit + 1))).all()
+    return page.page(JOBS_CURSOR, rows, lambda j: (j.id,))
 
 
 async def route_windows(session: AsyncSession, windows: Table, after: datetime, until: datetime) -> Sequence[Row[Any]]:

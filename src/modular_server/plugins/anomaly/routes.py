@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.plugin import Page, Pagination, ReadSession, current_request, host_of, requires_scope
-from modular_server.plugins.anomaly import queries, service
-from modular_server.plugins.anomaly.schemas import AnomalyOut, Kind, ModelOut, ReviewIn, Status, TrainIn, TrainOut
+from modular_server.plugin import (
+    DatabaseDep,
+    Page,
+    Pagination,
+    ReadSession,
+    current_request,
+    host_of,
+    requires_scope,
+)
+from modular_server.plugins.anomaly import jobs, queries, service
+from modular_server.plugins.anomaly.schemas import AnomalyOut, JobOut, Kind, ModelOut, ReviewIn, Status, TrainIn
 
 if TYPE_CHECKING:
     # the runtime imports scikit-learn; routes are registered before startup and stay light
@@ -45,13 +53,35 @@ async def list_models(session: ReadSession) -> dict[str, list[ModelOut] | None]:
     return {"items": [ModelOut.model_validate(m) for m in await queries.models(session)], "next_cursor": None}
 
 
-@router.post("/train", summary="Train every model now (movements, and route windows while monitoring serves)")
+@router.post(
+    "/train",
+    status_code=202,
+    summary="Start a training job (movements, and route windows while monitoring serves); poll its Location",
+    responses={409: {"description": "a training job is queued or running already (type …:training-running)"}},
+)
 @requires_scope("admin")
-async def train(request: Request, body: TrainIn | None = None) -> TrainOut:
-    result = await _runtime(request).train(rescore=body.rescore if body else False)
-    async with request.app.state.db.session() as session:
-        models = [ModelOut.model_validate(m) for m in await queries.models(session)]
-    return TrainOut(models=models, samples=result.samples, new_anomalies=result.new_anomalies)
+async def train(request: Request, response: Response, body: TrainIn | None = None) -> JobOut:
+    job = await _runtime(request).submit(rescore=body.rescore if body else False, requested_by=_who())
+    response.headers["Location"] = jobs.location(job.id)
+    return JobOut.model_validate(job)
+
+
+@router.get("/jobs", summary="Training jobs, newest first (keyset on id)")
+async def list_jobs(db: DatabaseDep, page: Pagination) -> Page[JobOut]:
+    async with db.session() as session:  # the primary: a job just created is there
+        rows, cursor = await queries.jobs_page(session, page)
+    return Page(items=[JobOut.model_validate(j) for j in rows], next_cursor=cursor)
+
+
+@router.get("/jobs/{job_id}", summary="One training job: status, progress and counts")
+async def get_job(db: DatabaseDep, job_id: int) -> JobOut:
+    async with db.session() as session:
+        return JobOut.model_validate(await queries.get_job(session, job_id))
+
+
+def _who() -> str:
+    ctx = current_request()
+    return ctx.principal.name if ctx is not None and ctx.principal is not None else "unknown"
 
 
 @router.get("/{anomaly_id}", summary="One anomaly")
@@ -61,8 +91,7 @@ async def get_anomaly(session: ReadSession, anomaly_id: int) -> AnomalyOut:
 
 @router.post("/{anomaly_id}/bestaetigen", summary="Confirm or dismiss an anomaly (kept for retraining)")
 async def review(request: Request, anomaly_id: int, body: ReviewIn) -> AnomalyOut:
-    ctx = current_request()
-    who = ctx.principal.name if ctx is not None and ctx.principal is not None else "unknown"
+    who = _who()
 
     async def work(session: AsyncSession) -> AnomalyOut:
         return AnomalyOut.model_validate(await service.review(session, anomaly_id, body.status, body.bemerkung, who))

@@ -1,8 +1,9 @@
 """The plugin's runtime object (``host_of(app).data["anomaly"]``): the scoring queue and
-its worker, training (on demand and on a schedule) and the performance scoring loop.
+its worker, training jobs (on demand and on a schedule) and the performance scoring loop.
 
-Everything CPU-bound (features, fitting, scoring) runs in a thread, so the event loop keeps
-serving requests while a model trains.
+Everything CPU-bound (features, fitting, scoring) runs in a worker thread in bounded pieces
+(one model, one chunk), so the event loop keeps serving requests while a model trains, and a
+shutdown cancels a job between two pieces instead of waiting for it.
 """
 
 from __future__ import annotations
@@ -10,19 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table
 
-from modular_server.plugin import Base, host_of
-from modular_server.plugins.anomaly import detector, features, performance, queries, service
-from modular_server.plugins.anomaly.detector import Trained
+from modular_server.plugin import Base, Conflict, host_of
+from modular_server.plugins.anomaly import detector, features, jobs, performance, queries, scoring, service
 from modular_server.plugins.anomaly.features import Movement
+from modular_server.plugins.anomaly.jobs import JobProgress
 from modular_server.plugins.anomaly.service import Finding, ModelRecord
 
 if TYPE_CHECKING:
@@ -30,21 +31,22 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from modular_server.plugin import Change
+    from modular_server.plugins.anomaly.detector import Trained
+    from modular_server.plugins.anomaly.models import AnomalyJob
     from modular_server.plugins.anomaly.settings import AnomalySettings
 
 log = logging.getLogger("modular_server.anomaly")
 
 MOVEMENTS = "lagerbewegung"
 PERFORMANCE = "performance"
-CHUNK = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class TrainResult:
-    models: int
-    samples: int
-    #: anomalies found by rescoring past movements (0 without rescore)
-    new_anomalies: int
+#: new movements scored per round of the scoring loop (more wait for the next round)
+CHUNK = 5000
+#: movements per chunk of a rescore: one score_samples call per model per chunk
+RESCORE_CHUNK = 10_000
+#: movements whose features are computed in one worker-thread call while training
+FEATURE_SLICE = 20_000
+#: share of a rescoring job's progress that training stands for
+TRAINING_SHARE = 0.2
 
 
 class AnomalyRuntime:
@@ -52,34 +54,51 @@ class AnomalyRuntime:
         self.app = app
         self.settings = settings
         self.db = app.state.db
-        self.zone = ZoneInfo(settings.timezone)
+        # datetime.UTC itself: converting the ledger's UTC times to it is free
+        self.zone: tzinfo = UTC if settings.timezone == "UTC" else ZoneInfo(settings.timezone)
         self.directory: Path = app.state.settings.data_dir / "anomaly"
         #: committed movement ids to score (None: a bulk insert - score everything new)
         self.queue: asyncio.Queue[int | None] = asyncio.Queue()
         self.models: dict[str, Trained] = {}
         self.last_error: str | None = None
+        #: who runs this process's jobs (host:pid:token), stored on each job it creates
+        self.owner = jobs.owner_id()
+        self._stale_after = timedelta(seconds=settings.job_stale_seconds)
         self._files: dict[str, str] = {}
         self._training = asyncio.Lock()
         self._scoring = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
+        self._jobs: set[asyncio.Task[None]] = set()
+        #: live scoring: each recently booked artikel's activity through ``_activities_through``
+        #: (the position this runtime scored up to itself; any gap - another worker scored, a
+        #: late commit, a failed round - empties it, and histories are read again)
+        self._activities: OrderedDict[int, features.ArtikelActivity] = OrderedDict()
+        self._activities_through: int | None = None
 
     # --- life ------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        orphans = await jobs.interrupt_orphans(self.db, self._stale_after)
+        if orphans:
+            log.warning("anomaly: jobs %s were left running by a process that is gone; marked interrupted", orphans)
         loop = asyncio.get_running_loop()
-        jobs: list[Awaitable[None]] = [self._score_queued()]
+        work: list[Awaitable[None]] = [self._score_queued()]
         if self.settings.training_interval_hours:
-            jobs.append(self._every(self.settings.training_interval_hours * 3600, self.train))
-        jobs.append(self._every(self.settings.performance_interval_seconds, self.score_performance))
+            work.append(self._every(self.settings.training_interval_hours * 3600, self._scheduled_training))
+        work.append(self._every(self.settings.performance_interval_seconds, self.score_performance))
         # own contexts: background statements are never attributed to a request
-        self._tasks = [loop.create_task(job, context=contextvars.Context()) for job in jobs]  # type: ignore[arg-type]
+        self._tasks = [loop.create_task(job, context=contextvars.Context()) for job in work]  # type: ignore[arg-type]
         self.queue.put_nowait(None)  # catch up with what was booked while the server was down
 
     async def stop(self) -> None:
-        # nothing to persist: the scoring position is stored, unscored movements are picked up at the next start
-        for task in self._tasks:
+        """Cancel the background work; a running job is marked ``interrupted`` on its way out.
+
+        Nothing else to persist: the scoring position is stored, unscored movements are picked
+        up at the next start."""
+        running = [*self._tasks, *self._jobs]
+        for task in running:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*running, return_exceptions=True)
 
     async def _every(self, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
         while True:
@@ -93,7 +112,65 @@ class AnomalyRuntime:
         self.last_error = f"{what}: {type(exc).__name__}: {exc}"
         log.exception("anomaly: %s failed", what)
 
-    # --- scoring movements -----------------------------------------------------------------
+    # --- jobs ------------------------------------------------------------------------------
+
+    async def submit(self, *, rescore: bool, requested_by: str | None) -> AnomalyJob:
+        """Create a training job and start it in the background (409 while another is active)."""
+        job = await jobs.create(
+            self.db, rescore=rescore, requested_by=requested_by, owner=self.owner, stale_after=self._stale_after
+        )
+        task = asyncio.get_running_loop().create_task(self._run(job.id, rescore), context=contextvars.Context())
+        self._jobs.add(task)
+        task.add_done_callback(self._jobs.discard)
+        return job
+
+    async def jobs_done(self) -> None:
+        """Wait until the jobs this process runs have ended (tests, CLI)."""
+        while self._jobs:
+            await asyncio.gather(*self._jobs, return_exceptions=True)
+
+    async def _scheduled_training(self) -> None:
+        try:
+            await self.submit(rescore=False, requested_by="schedule")
+        except Conflict:
+            log.info("anomaly: scheduled training skipped, a job is active")
+            return
+        await self.jobs_done()
+
+    async def _run(self, job_id: int, rescore: bool) -> None:
+        progress = JobProgress(job_id)
+        status, error = "failed", None
+        beating: asyncio.Task[None] | None = None
+        try:
+            if not await jobs.begin(self.db, job_id):
+                status = "interrupted"  # no longer queued: marked so meanwhile (finish changes nothing)
+                return
+            beating = asyncio.get_running_loop().create_task(self._beat(progress))
+            await self._train(progress, rescore=rescore)
+            status = "succeeded"
+        except asyncio.CancelledError:
+            status, error = "interrupted", "the server shut down while the job ran; start it again"
+            raise
+        except Exception as exc:
+            self._failed("training", exc)
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            if beating is not None:
+                beating.cancel()
+            if status == "succeeded":
+                progress.phase, progress.progress = "done", 1.0
+            await jobs.finish(self.db, progress, status, error)  # a job not begun ends too (queued -> *)
+            log.info("anomaly: job %d %s (%s)", job_id, status, progress.values())
+
+    async def _beat(self, progress: JobProgress) -> None:
+        while True:
+            await asyncio.sleep(self.settings.job_heartbeat_seconds)
+            try:
+                await jobs.beat(self.db, progress)
+            except Exception as exc:  # the next beat tries again; a long silence marks the job interrupted
+                log.warning("anomaly: heartbeat of job %d failed: %s", progress.job_id, exc)
+
+    # --- scoring new movements -------------------------------------------------------------
 
     def notice(self, changes: Sequence[Change]) -> None:
         """Called by the observer: O(changes), never waits."""
@@ -120,80 +197,117 @@ class AnomalyRuntime:
                     self.queue.task_done()
 
     async def score_new(self, noticed: Sequence[int] = ()) -> int:
-        """Score movements after the stored position (and ``noticed`` ones that committed late)."""
+        """Score movements after the stored position (and ``noticed`` ones that committed late),
+        up to CHUNK a round; returns the new anomalies.
+
+        Per round: one SELECT of the new movements, one of the histories of the artikel not in
+        the activity cache, one ``score_samples`` call per model, multi-row INSERTs."""
         async with self._scoring:
             async with self.db.session() as session:
                 after = await queries.position(session, MOVEMENTS)
             late = [i for i in noticed if i <= after]
-            return await self._score_range(after, None, late, advance=True)
-
-    async def rescore(self) -> int:
-        """Score every movement up to the position again (after training; stored ones are kept)."""
-        async with self._scoring:
-            async with self.db.session() as session:
-                upto = await queries.position(session, MOVEMENTS)
-            return await self._score_range(0, upto, [], advance=False)
-
-    async def _score_range(self, after: int, upto: int | None, late: list[int], *, advance: bool) -> int:
-        new = 0
-        while True:
-            async with self.db.session() as session:
-                batch = await queries.movements_to_score(session, after, upto, late, CHUNK)
-            if not batch:
-                return new
-            findings = await self._judge(batch)
-            top = max(movement.id for movement, _ in batch)
-
-            async def work(session: AsyncSession, findings: list[Finding] = findings, top: int = top) -> int:
-                stored = await service.store_findings(session, findings)
-                if advance:
-                    await service.advance(session, MOVEMENTS, top)
-                return stored
-
-            new += await self.db.transaction(work)
-            after, late = max(after, top), []
-            if len(batch) < CHUNK:
-                return new
-
-    async def _judge(self, batch: Sequence[queries.Scoped]) -> list[Finding]:
-        await self._load_models()
-        if not self.models:
-            return []
-        by_artikel: dict[int, list[queries.Scoped]] = {}
-        for scoped in batch:
-            by_artikel.setdefault(scoped[0].artikel_id, []).append(scoped)
-        findings: list[Finding] = []
-        async with self.db.session() as session:
-            for artikel_id, items in by_artikel.items():
-                model = self.models.get(f"artikel:{artikel_id}") or self.models.get(f"kategorie:{items[0][1] or ''}")
-                if model is None:
-                    continue
-                history = await queries.history_before(session, artikel_id, items[0][0].id)
-                findings += await asyncio.to_thread(self._flag, model, history, [m for m, _ in items])
-        return findings
-
-    def _flag(self, model: Trained, history: list[Movement], movements: list[Movement]) -> list[Finding]:
-        vectors = features.sequence_features(history + movements, self.zone)[len(history) :]
-        judged = [(m, v) for m, v in zip(movements, vectors, strict=True) if v is not None]
-        if not judged:
-            return []
-        found = []
-        for (movement, vector), score in zip(judged, model.scores([v for _, v in judged]), strict=True):
-            if score > model.threshold:
-                found.append(
-                    Finding(
-                        kind="stock",
-                        score=score,
-                        threshold=model.threshold,
-                        model_key=model.key,
-                        features=features.as_dict(vector),
-                        reason=features.explain(vector, model.stats, movement, self.zone),
-                        occurred_at=movement.created_at,
-                        artikel_id=movement.artikel_id,
-                        bewegung_id=movement.id,
+            new = 0
+            while True:
+                await self._load_models()
+                models = dict(self.models)
+                if self._activities_through != after or late or not models:
+                    self._activities.clear()
+                self._activities_through = None  # until this round is stored
+                async with self.db.session() as session:
+                    batch = await queries.movements_to_score(session, after, None, late, CHUNK)
+                    missing = {m.artikel_id for m, _ in batch} - self._activities.keys()
+                    histories = (
+                        await queries.recent_history(session, list(missing), min(m.id for m, _ in batch))
+                        if missing and models
+                        else {}
                     )
+                if not batch:
+                    self._activities_through = after
+                    return new
+                verdict = (
+                    await asyncio.to_thread(self._judge_new, models, histories, batch)
+                    if models
+                    else scoring.Verdict(0, [])
                 )
-        return found
+                top = max(movement.id for movement, _ in batch)
+
+                async def work(
+                    session: AsyncSession, findings: list[Finding] = verdict.findings, top: int = top
+                ) -> int:
+                    stored = await service.store_findings(session, findings)
+                    await service.advance(session, MOVEMENTS, top)
+                    return stored
+
+                new += await self.db.transaction(work)
+                after, late = max(after, top), []
+                self._activities_through = after if models else None
+                if len(batch) < CHUNK:
+                    return new
+
+    def _judge_new(
+        self,
+        models: dict[str, Trained],
+        histories: dict[int, list[Movement]],
+        batch: Sequence[queries.Scoped],
+    ) -> scoring.Verdict:
+        keep = self.settings.scoring_cache_artikel
+        vectors = scoring.vectors_of_new(self._activities, histories, batch, self.zone, keep)
+        return scoring.judge(models, vectors, self.zone)
+
+    async def rescore(self, progress: JobProgress | None = None) -> int:
+        """Score every movement up to the scoring position again with the current models
+        (anomalies stored before are kept); returns the new anomalies.
+
+        Reads the ledger in (artikel_id, id) order, RESCORE_CHUNK movements at a time (keyset),
+        carrying the activity of the artikel a chunk ends in, so no movement needs its history
+        read again; each chunk is one ``score_samples`` call per model and a few multi-row INSERTs.
+        """
+        progress = progress or JobProgress(0)
+        await self._load_models()
+        models = dict(self.models)
+        async with self.db.session() as session:
+            upto = await queries.position(session, MOVEMENTS)
+            total = await queries.count_movements(session, upto)
+            kategorien = await queries.kategorien(session)
+        stream = scoring.Stream(self.zone)
+        start = progress.progress
+        new = 0
+        # the next chunk is read while the worker thread judges this one
+        reading = asyncio.create_task(self._rescore_chunk(None, upto)) if models else None
+        try:
+            while reading is not None:
+                chunk = await reading
+                reading = None
+                if not chunk:
+                    break
+                if len(chunk) == RESCORE_CHUNK:
+                    reading = asyncio.create_task(self._rescore_chunk((chunk[-1].artikel_id, chunk[-1].id), upto))
+                verdict = await asyncio.to_thread(self._judge_chunk, models, stream, chunk, kategorien)
+                found = await self.db.transaction(
+                    lambda session, findings=verdict.findings: service.store_findings(session, findings)
+                )
+                new += found
+                progress.movements_seen += len(chunk)
+                progress.movements_scored += verdict.scored
+                progress.anomalies_found += found
+                progress.progress = start + (1 - start) * min(1.0, progress.movements_seen / max(total, 1))
+        finally:
+            if reading is not None:
+                reading.cancel()
+        return new
+
+    async def _rescore_chunk(self, after: tuple[int, int] | None, upto: int) -> list[Movement]:
+        async with self.db.session() as session:
+            return await queries.movements_by_artikel(session, after, upto, RESCORE_CHUNK)
+
+    def _judge_chunk(
+        self,
+        models: dict[str, Trained],
+        stream: scoring.Stream,
+        chunk: Sequence[Movement],
+        kategorien: dict[int, str | None],
+    ) -> scoring.Verdict:
+        return scoring.judge(models, stream.vectors(chunk, kategorien), self.zone)
 
     async def _load_models(self) -> None:
         """Keep the in-memory models equal to the stored ones (another worker may have trained)."""
@@ -215,15 +329,17 @@ class AnomalyRuntime:
 
     # --- training --------------------------------------------------------------------------
 
-    async def train(self, *, rescore: bool = False) -> TrainResult:
+    async def _train(self, progress: JobProgress, *, rescore: bool) -> None:
+        share = TRAINING_SHARE if rescore else 1.0
         async with self._training:
             now = datetime.now(UTC)
             since = now - timedelta(days=self.settings.history_days)
             async with self.db.session() as session:
                 rows = await queries.training_movements(session, since, self.settings.max_training_rows)
                 confirmed = await queries.confirmed_movements(session)
-            stock = await asyncio.to_thread(self._fit_stock, rows, confirmed, now)
-            trained = [(MOVEMENTS, stock)]
+            progress.progress = 0.1 * share
+            stock = await self._fit_stock(rows, confirmed, now, progress, share)
+            trained = [("stock", stock)]
             windows = self._windows_table()
             if windows is not None:
                 async with self.db.session() as session:
@@ -231,13 +347,17 @@ class AnomalyRuntime:
                 fitted = await asyncio.to_thread(self._fit_performance, window_rows, now)
                 trained.append((PERFORMANCE, [fitted] if fitted else []))
             for kind, models in trained:
-                await self._publish_models("stock" if kind == MOVEMENTS else PERFORMANCE, models)
+                await self._publish_models(kind, models)
+            all_models = [m for _, models in trained for m in models]
+            progress.models_trained = len(all_models)
+            progress.samples = sum(m.samples for m in all_models)
+            progress.progress = share
             self.last_error = None
         await self._load_models()
-        rescored = await self.rescore() if rescore else 0
-        all_models = [m for _, models in trained for m in models]
-        log.info("anomaly: trained %d models on %d samples", len(all_models), sum(m.samples for m in all_models))
-        return TrainResult(len(all_models), sum(m.samples for m in all_models), rescored)
+        log.info("anomaly: trained %d models on %d samples", progress.models_trained, progress.samples)
+        if rescore:
+            progress.phase = "rescoring"
+            await self.rescore(progress)
 
     async def _publish_models(self, kind: str, models: list[Trained]) -> None:
         records = []
@@ -259,36 +379,68 @@ class AnomalyRuntime:
         for name in old:
             (self.directory / name).unlink(missing_ok=True)
 
-    def _fit_stock(self, rows: Sequence[queries.Scoped], confirmed: set[int], now: datetime) -> list[Trained]:
+    async def _fit_stock(
+        self,
+        rows: Sequence[queries.Scoped],
+        confirmed: set[int],
+        now: datetime,
+        progress: JobProgress,
+        share: float,
+    ) -> list[Trained]:
+        """One model per artikel with enough movements, one per kategorie for the others; the
+        features are computed FEATURE_SLICE movements and each model fitted in a thread call of its own."""
         sequences: dict[int, list[Movement]] = {}
         kategorie: dict[int, str] = {}
         for movement, kat in rows:
             sequences.setdefault(movement.artikel_id, []).append(movement)
             kategorie[movement.artikel_id] = kat or ""
         groups: dict[str, list[list[float]]] = {}
-        for artikel_id, sequence in sequences.items():
+        piece: list[list[Movement]] = []
+        size = 0
+        for index, sequence in enumerate(sequences.values(), 1):
+            piece.append(sequence)
+            size += len(sequence)
+            if size >= FEATURE_SLICE or index == len(sequences):
+                for artikel_id, vectors in await asyncio.to_thread(self._training_vectors, piece, confirmed):
+                    own = len(vectors) >= self.settings.min_samples_artikel
+                    key = f"artikel:{artikel_id}" if own else f"kategorie:{kategorie[artikel_id]}"
+                    groups.setdefault(key, []).extend(vectors)
+                piece, size = [], 0
+        wanted = [
+            (key, vectors)
+            for key, vectors in sorted(groups.items())
+            if len(vectors) >= self.settings.min_samples_kategorie or key.startswith("artikel:")
+        ]
+        fitted = []
+        for done, (key, vectors) in enumerate(wanted, 1):
+            fitted.append(await asyncio.to_thread(self._fit_one, key, vectors, now))
+            progress.progress = share * (0.1 + 0.9 * done / len(wanted))
+        return fitted
+
+    def _training_vectors(
+        self, sequences: list[list[Movement]], confirmed: set[int]
+    ) -> list[tuple[int, list[list[float]]]]:
+        found = []
+        for sequence in sequences:
             vectors = [
                 v
                 for m, v in zip(sequence, features.sequence_features(sequence, self.zone), strict=True)
                 if v is not None and m.id not in confirmed
             ]
-            own = len(vectors) >= self.settings.min_samples_artikel
-            key = f"artikel:{artikel_id}" if own else f"kategorie:{kategorie[artikel_id]}"
-            groups.setdefault(key, []).extend(vectors)
-        return [
-            detector.fit(
-                key,
-                "stock",
-                vectors,
-                contamination=self.settings.contamination,
-                n_estimators=self.settings.n_estimators,
-                max_samples=self.settings.max_samples,
-                stats=features.training_stats(vectors),
-                trained_at=now,
-            )
-            for key, vectors in sorted(groups.items())
-            if len(vectors) >= self.settings.min_samples_kategorie or key.startswith("artikel:")
-        ]
+            found.append((sequence[0].artikel_id, vectors))
+        return found
+
+    def _fit_one(self, key: str, vectors: list[list[float]], now: datetime) -> Trained:
+        return detector.fit(
+            key,
+            "stock",
+            vectors,
+            contamination=self.settings.contamination,
+            n_estimators=self.settings.n_estimators,
+            max_samples=self.settings.max_samples,
+            stats=features.training_stats(vectors),
+            trained_at=now,
+        )
 
     # --- performance -----------------------------------------------------------------------
 

@@ -59,7 +59,27 @@ class TrainIn(BaseModel):
     rescore: bool = Field(default=False, description="afterwards, score every past movement with the new models")
 
 
-class TrainOut(BaseModel):
-    models: list[ModelOut]
-    samples: int
-    new_anomalies: int
+JobStatus = Literal["queued", "running", "succeeded", "failed", "interrupted"]
+
+
+class JobOut(BaseModel):
+    """A training job (POST /train answers with it; poll ``GET /jobs/{id}`` until it has ended)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: Literal["train"]
+    status: JobStatus = Field(description="queued, running, then succeeded, failed or interrupted")
+    phase: Literal["queued", "training", "rescoring", "done"] = Field(description="what the job is doing now")
+    rescore: bool = Field(description="whether the job scores every past movement after training")
+    progress: float = Field(ge=0, le=1, description="share of the work done (training is the first 20 % of a rescore)")
+    models_trained: int
+    samples: int = Field(description="feature vectors the models were trained on")
+    movements_seen: int = Field(description="past movements read by the rescore")
+    movements_scored: int = Field(description="of those, movements a model judged")
+    anomalies_found: int = Field(description="new anomalies the rescore stored")
+    requested_by: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None = Field(description="why the job failed or was interrupted")

@@ -17,6 +17,8 @@ from modular_server.plugins.anomaly import queries
 from modular_server.plugins.anomaly.models import Anomaly, AnomalyModel, ScoringPosition
 
 ANOMALY_DETECTED = "anomaly.detected"
+#: rows per multi-row INSERT of anomalies (13 parameters each: far below SQLite's and asyncpg's limits)
+INSERT_ROWS = 500
 
 
 def utcnow() -> datetime:
@@ -42,48 +44,67 @@ class Finding:
     window_start: datetime | None = None
 
 
+def _row(finding: Finding) -> dict[str, Any]:
+    return {
+        "kind": finding.kind,
+        "score": round(finding.score, 6),
+        "threshold": round(finding.threshold, 6),
+        "model_key": finding.model_key,
+        "features": finding.features,
+        "reason": finding.reason[:500],
+        "artikel_id": finding.artikel_id,
+        "bewegung_id": finding.bewegung_id,
+        "route": finding.route,
+        "window_start": finding.window_start,
+        "occurred_at": finding.occurred_at,
+        "status": "offen",
+    }
+
+
+def _identity(bewegung_id: int | None, route: str | None, window_start: datetime | None) -> tuple[Any, ...]:
+    """What makes an anomaly unique: its movement, or its route window."""
+    if bewegung_id is not None:
+        return ("stock", int(bewegung_id))
+    start = window_start.replace(tzinfo=UTC) if window_start and window_start.tzinfo is None else window_start
+    return ("performance", route, start.timestamp() if start else None)
+
+
 async def store_findings(session: AsyncSession, findings: Sequence[Finding]) -> int:
-    """Insert the findings not stored yet (one per movement, one per route window) and queue an
-    ``anomaly.detected`` event for each new one. Returns how many were new."""
+    """Insert the findings not stored yet (one per movement, one per route window), INSERT_ROWS
+    to a statement, and queue an ``anomaly.detected`` event for each new one. Returns how many
+    were new."""
     new = 0
     insert = _insert(session)
-    for finding in findings:
-        values = {
-            "kind": finding.kind,
-            "score": round(finding.score, 6),
-            "threshold": round(finding.threshold, 6),
-            "model_key": finding.model_key,
-            "features": finding.features,
-            "reason": finding.reason[:500],
-            "artikel_id": finding.artikel_id,
-            "bewegung_id": finding.bewegung_id,
-            "route": finding.route,
-            "window_start": finding.window_start,
-            "occurred_at": finding.occurred_at,
-            "status": "offen",
-        }
-        anomaly_id = await session.scalar(
-            insert(Anomaly).values(**values).on_conflict_do_nothing().returning(Anomaly.id)
+    for start in range(0, len(findings), INSERT_ROWS):
+        part = findings[start : start + INSERT_ROWS]
+        inserted = await session.execute(
+            insert(Anomaly)
+            .values([_row(finding) for finding in part])
+            .on_conflict_do_nothing()
+            .returning(Anomaly.id, Anomaly.bewegung_id, Anomaly.route, Anomaly.window_start)
         )
-        if anomaly_id is None:
-            continue
-        new += 1
-        publish_event(
-            session,
-            DomainEvent(
-                type=ANOMALY_DETECTED,
-                payload={
-                    "anomaly_id": anomaly_id,
-                    "kind": finding.kind,
-                    "score": round(finding.score, 3),
-                    "reason": finding.reason,
-                    "artikel_id": finding.artikel_id,
-                    "bewegung_id": finding.bewegung_id,
-                    "route": finding.route,
-                },
-                severity="warning",
-            ),
-        )
+        ids = {_identity(row.bewegung_id, row.route, row.window_start): row.id for row in inserted}
+        for finding in part:
+            anomaly_id = ids.get(_identity(finding.bewegung_id, finding.route, finding.window_start))
+            if anomaly_id is None:
+                continue  # stored before (a rescore, another worker)
+            new += 1
+            publish_event(
+                session,
+                DomainEvent(
+                    type=ANOMALY_DETECTED,
+                    payload={
+                        "anomaly_id": anomaly_id,
+                        "kind": finding.kind,
+                        "score": round(finding.score, 3),
+                        "reason": finding.reason,
+                        "artikel_id": finding.artikel_id,
+                        "bewegung_id": finding.bewegung_id,
+                        "route": finding.route,
+                    },
+                    severity="warning",
+                ),
+            )
     return new
 
 

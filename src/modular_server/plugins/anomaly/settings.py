@@ -33,3 +33,11 @@ class AnomalySettings(PluginSettings):
     performance_min_requests: int = Field(default=5, ge=1)
     #: performance windows needed for a performance model
     min_samples_performance: int = Field(default=50, ge=20)
+    #: a running training job writes its progress and a sign of life this often
+    job_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    #: a queued or running job without a sign of life for this long has lost its process: it is
+    #: marked interrupted (at the next start, or when a new job is requested)
+    job_stale_seconds: float = Field(default=120.0, gt=0)
+    #: live scoring keeps the recent activity of this many artikel in memory (a few KB each), so
+    #: a new movement of one of them needs no history read
+    scoring_cache_artikel: int = Field(default=10_000, ge=0)

@@ -12,9 +12,30 @@ Kategorie = Literal["gewicht", "volumen", "laenge", "stueck"]
 Menge = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=3)]
 Faktor = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
 
+EINHEIT_EXAMPLE = {"id": 2, "code": "g", "name": "Gramm", "kategorie": "gewicht", "faktor": "0.001000"}
+ARTIKEL_EXAMPLE = {
+    "id": 1,
+    "nummer": "MEHL-405",
+    "name": "Weizenmehl Type 405",
+    "beschreibung": "Backmehl, 25-kg-Sack",
+    "kategorie": "Rohstoffe",
+    "einheit": {**EINHEIT_EXAMPLE, "id": 1, "code": "kg", "name": "Kilogramm", "faktor": "1.000000"},
+    "chargenpflicht": True,
+    "mindestbestand": "50.000",
+    "aktiv": True,
+    "created_at": "2026-03-02T08:00:00Z",
+    "updated_at": "2026-03-02T08:00:00Z",
+}
+
+
+def _example(**values: object) -> dict[str, object]:
+    return {"examples": [values]}
+
 
 class EinheitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=_example(code="g", name="Gramm", kategorie="gewicht", faktor="0.001")
+    )
 
     code: str = Field(min_length=1, max_length=20)
     name: str = Field(min_length=1, max_length=100)
@@ -25,23 +46,34 @@ class EinheitIn(BaseModel):
 class EinheitPatch(BaseModel):
     """Only the name is mutable: a new factor or kategorie would silently change stored quantities."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_example(name="Gramm (g)"))
 
     name: str = Field(default=None, min_length=1, max_length=100)
 
 
 class EinheitOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [EINHEIT_EXAMPLE]})
 
     id: int
     code: str
     name: str
-    kategorie: str
+    kategorie: Kategorie
     faktor: Decimal
 
 
 class ArtikelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=_example(
+            nummer="MEHL-405",
+            name="Weizenmehl Type 405",
+            beschreibung="Backmehl, 25-kg-Sack",
+            kategorie="Rohstoffe",
+            einheit_id=1,
+            chargenpflicht=True,
+            mindestbestand="50",
+        ),
+    )
 
     nummer: str = Field(min_length=1, max_length=50)
     name: str = Field(min_length=1, max_length=200)
@@ -56,7 +88,7 @@ class ArtikelIn(BaseModel):
 class ArtikelPatch(BaseModel):
     """Fields left out stay as they are; ``einheit_id`` is immutable (stock is kept in that unit)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_example(mindestbestand="75", aktiv=True))
 
     nummer: str = Field(default=None, min_length=1, max_length=50)
     name: str = Field(default=None, min_length=1, max_length=200)
@@ -68,7 +100,7 @@ class ArtikelPatch(BaseModel):
 
 
 class ArtikelOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [ARTIKEL_EXAMPLE]})
 
     id: int
     nummer: str

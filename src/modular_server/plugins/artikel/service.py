@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,6 +12,7 @@ from modular_server.plugins.artikel import queries
 from modular_server.plugins.artikel.models import Artikel, Einheit
 from modular_server.plugins.artikel.schemas import ArtikelIn, ArtikelPatch, EinheitIn, EinheitPatch
 
+FAKTOR_QUANTUM = Decimal("0.000001")
 #: what may point at an artikel and so keep it from being deleted (their foreign keys decide)
 ARTIKEL_REFERENCED_BY = ("chargen", "bestand", "bewegungen", "reservierungen")
 
@@ -17,7 +20,8 @@ ARTIKEL_REFERENCED_BY = ("chargen", "bestand", "bewegungen", "reservierungen")
 async def create_einheit(session: AsyncSession, data: EinheitIn) -> Einheit:
     if await queries.taken(session, Einheit.code, data.code):
         raise duplicate("einheit", "code", data.code)
-    einheit = Einheit(**data.model_dump())
+    # the stored form (Numeric(18, 6)): the answer shows what every read shows, not "1E+3"
+    einheit = Einheit(**data.model_dump(exclude={"faktor"}), faktor=data.faktor.quantize(FAKTOR_QUANTUM))
     session.add(einheit)
     await session.flush()
     return einheit

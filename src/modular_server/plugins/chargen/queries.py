@@ -121,9 +121,27 @@ async def expiring_chunk(
     return list((await session.execute(stmt.limit(size))).all())
 
 
-async def get_charge(session: AsyncSession, charge_id: int) -> Row[Any]:
-    """One batch with its artikel as a plain row (current values, also right after a flush)."""
-    found = (await session.execute(_list_rows().where(Charge.id == charge_id))).first()
+#: the stock totals a charge row carries when asked for (``get_charge(..., bestand=...)``)
+STOCK_COLUMNS = ("bestand_menge", "bestand_reserviert")
+
+
+async def get_charge(session: AsyncSession, charge_id: int, bestand: Table | None = None) -> Row[Any]:
+    """One batch with its artikel as a plain row (current values, also right after a flush).
+
+    With lager's ``bestand`` table, the row also carries the batch's stock totals
+    (:data:`STOCK_COLUMNS`, null without stock) - in the same statement."""
+    stmt = _list_rows().where(Charge.id == charge_id)
+    if bestand is not None:
+        stmt = stmt.add_columns(
+            *(
+                select(func.sum(bestand.c[column]))
+                .where(bestand.c.charge_id == Charge.id)
+                .scalar_subquery()
+                .label(label)
+                for column, label in zip(("menge", "reserviert"), STOCK_COLUMNS, strict=True)
+            )
+        )
+    found = (await session.execute(stmt)).first()
     if found is None:
         raise NotFound("charge", charge_id)
     return found

@@ -17,6 +17,7 @@ from modular_server.plugin import Page, Pagination, ReadSession, Unprocessable, 
 from modular_server.plugins.artikel.offers import get_artikel
 from modular_server.plugins.chargen import ablauf, queries, service, views
 from modular_server.plugins.chargen.schemas import (
+    AblaufMeldenIn,
     AblaufMeldung,
     ChargeDetail,
     ChargeIn,
@@ -62,8 +63,10 @@ async def list_chargen(
 
 @router.post("/chargen", status_code=201, summary="Create a Charge")
 async def create_charge(request: Request, body: ChargeIn) -> ChargeOut:
+    bestand = queries.foreign_table(host_of(request), "lager", "bestand")
+
     async def work(session: AsyncSession) -> ChargeOut:
-        return views.charge_out(await service.create_charge(session, body))
+        return views.charge_out(await service.create_charge(session, body, bestand))
 
     return await request.app.state.db.transaction(work)
 
@@ -95,12 +98,27 @@ async def list_ablaufend(
     return await _page_out(request, session, rows, cursor)
 
 
-@router.post("/chargen/ablaufend/melden", summary="Run the expiry check now: one charge.laeuft_ab event per batch")
+@router.post(
+    "/chargen/ablaufend/melden",
+    summary="Run the expiry check now: one charge.laeuft_ab event per batch",
+    description="Takes its options as a JSON body (`tage`, `stichtag`), like `POST /api/v1/notifications/check`; "
+    "both may be left out (or the body altogether). The query parameters are deprecated; a value given "
+    "both ways must agree.",
+)
 @requires_scope("admin")
 async def melde_ablaufende(
-    request: Request, tage: Annotated[int | None, Query(ge=1, le=3650)] = None, stichtag: Stichtag = None
+    request: Request,
+    body: AblaufMeldenIn | None = None,
+    tage: Annotated[int | None, Query(ge=1, le=3650, deprecated=True)] = None,
+    stichtag: Annotated[date | None, Query(deprecated=True)] = None,
 ) -> AblaufMeldung:
-    tage = tage if tage is not None else host_of(request).settings_for("chargen").ablauf_warnung_tage
+    options = body or AblaufMeldenIn()
+    for name, old in (("tage", tage), ("stichtag", stichtag)):
+        new = getattr(options, name)
+        if old is not None and new is not None and old != new:
+            raise Unprocessable(f"query.{name}", f"differs from body.{name}; give it in the body only")
+    tage = options.tage or tage or host_of(request).settings_for("chargen").ablauf_warnung_tage
+    stichtag = options.stichtag or stichtag
     return AblaufMeldung(tage=tage, gemeldet=await ablauf.melde_ablaufende(request.app, tage, stichtag))
 
 
@@ -121,8 +139,10 @@ async def get_charge(request: Request, session: ReadSession, charge_id: int) -> 
 
 @router.patch("/chargen/{charge_id}", summary="Change a Charge (not its artikel or status)")
 async def update_charge(request: Request, charge_id: int, body: ChargePatch) -> ChargeOut:
+    bestand = queries.foreign_table(host_of(request), "lager", "bestand")
+
     async def work(session: AsyncSession) -> ChargeOut:
-        return views.charge_out(await service.update_charge(session, charge_id, body))
+        return views.charge_out(await service.update_charge(session, charge_id, body, bestand))
 
     return await request.app.state.db.transaction(work)
 
@@ -138,9 +158,10 @@ async def delete_charge(request: Request, charge_id: int) -> Response:
 
 async def _change_status(request: Request, charge_id: int, action: str, body: StatusAenderung | None) -> ChargeOut:
     grund = body.grund if body else None
+    bestand = queries.foreign_table(host_of(request), "lager", "bestand")
 
     async def work(session: AsyncSession) -> ChargeOut:
-        return views.charge_out(await service.change_status(session, charge_id, action, grund))
+        return views.charge_out(await service.change_status(session, charge_id, action, grund, bestand))
 
     return await request.app.state.db.transaction(work)
 
@@ -169,7 +190,7 @@ async def rueckruf(request: Request, charge_id: int, body: StatusAenderung | Non
 
 
 @router.get("/chargen/{charge_id}/verfolgung", summary="Trace a Charge backward and forward through its genealogy")
-@cached(ttl=60, tags=["charge:{charge_id}"], tables=("charge", "charge_herkunft", "artikel"))
+@cached(ttl=60, tags=["charge:{charge_id}"], tables=("charge", "charge_herkunft", "artikel", "bestand"))
 async def verfolgung(
     request: Request,
     session: ReadSession,
@@ -181,7 +202,7 @@ async def verfolgung(
     tiefe = tiefe or min(settings.verfolgung_tiefe, settings.verfolgung_max_tiefe)
     if tiefe > settings.verfolgung_max_tiefe:
         raise Unprocessable("query.tiefe", f"at most {settings.verfolgung_max_tiefe}")
-    charge = await queries.get_charge(session, charge_id)
+    charge = await queries.get_charge(session, charge_id, queries.foreign_table(host_of(request), "lager", "bestand"))
     richtungen = ("rueckwaerts", "vorwaerts") if richtung == "beide" else (richtung,)
     rows = await queries.genealogy_edges(session, charge_id, tiefe, richtungen)
     return views.verfolgung(charge, tiefe, rows)

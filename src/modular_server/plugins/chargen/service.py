@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, delete, func, update
+from sqlalchemy import Row, Table, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,7 +47,7 @@ def _duplicate_nummer(artikel_id: int, nummer: str) -> Conflict:
     return duplicate("charge", "nummer", nummer, within=f"artikel {artikel_id}")
 
 
-async def create_charge(session: AsyncSession, data: ChargeIn) -> Row[Any]:
+async def create_charge(session: AsyncSession, data: ChargeIn, bestand: Table | None = None) -> Row[Any]:
     artikel = await find_artikel(session, data.artikel_id)
     if artikel is None:
         raise Unprocessable("body.artikel_id", f"artikel {data.artikel_id} does not exist")
@@ -58,10 +58,12 @@ async def create_charge(session: AsyncSession, data: ChargeIn) -> Row[Any]:
     charge = Charge(**data.model_dump())
     session.add(charge)
     await session.flush()
-    return await queries.get_charge(session, charge.id)
+    return await queries.get_charge(session, charge.id, bestand)
 
 
-async def update_charge(session: AsyncSession, charge_id: int, data: ChargePatch) -> Row[Any]:
+async def update_charge(
+    session: AsyncSession, charge_id: int, data: ChargePatch, bestand: Table | None = None
+) -> Row[Any]:
     charge = await queries.load_charge(session, charge_id)
     changes = data.model_dump(exclude_unset=True)
     nummer = changes.get("nummer")
@@ -74,7 +76,7 @@ async def update_charge(session: AsyncSession, charge_id: int, data: ChargePatch
     for field, value in changes.items():
         setattr(charge, field, value)
     await session.flush()
-    return await queries.get_charge(session, charge_id)
+    return await queries.get_charge(session, charge_id, bestand)
 
 
 async def delete_charge(session: AsyncSession, charge_id: int) -> None:
@@ -97,7 +99,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
-async def _transition(session: AsyncSession, charge_id: int, action: str) -> Row[Any]:
+async def _transition(session: AsyncSession, charge_id: int, action: str, bestand: Table | None) -> Row[Any]:
     """Guarded UPDATE ... WHERE status IN (allowed): concurrent transitions cannot both win."""
     allowed, target, _event = TRANSITIONS[action]
     result = await session.execute(
@@ -117,16 +119,18 @@ async def _transition(session: AsyncSession, charge_id: int, action: str) -> Row
             allowed_from=list(allowed),
         )
     note_change(session, Change(table="charge", op="update", pk=(charge_id,), related={"artikel_id": artikel_id}))
-    return await queries.get_charge(session, charge_id)
+    return await queries.get_charge(session, charge_id, bestand)
 
 
 def _event_payload(charge: Row[Any], **extra: object) -> dict[str, object]:
     return {"charge_id": charge.id, "artikel_id": charge.artikel_id, "nummer": charge.nummer, **extra}
 
 
-async def change_status(session: AsyncSession, charge_id: int, action: str, grund: str | None) -> Row[Any]:
+async def change_status(
+    session: AsyncSession, charge_id: int, action: str, grund: str | None, bestand: Table | None = None
+) -> Row[Any]:
     """sperren or freigeben; raises the matching domain event."""
-    charge = await _transition(session, charge_id, action)
+    charge = await _transition(session, charge_id, action, bestand)
     publish_event(session, DomainEvent(type=TRANSITIONS[action][2], payload=_event_payload(charge, grund=grund)))
     return charge
 
@@ -137,7 +141,7 @@ async def rueckruf(session: AsyncSession, host: PluginHostView, charge_id: int, 
     Open reservations are reported, not cancelled: that decision (and the booking) belongs to
     the reservierungen plugin, which can act on the ``charge.zurueckgerufen`` event.
     """
-    charge = await _transition(session, charge_id, "rueckruf")
+    charge = await _transition(session, charge_id, "rueckruf", queries.foreign_table(host, "lager", "bestand"))
     reservierung = queries.foreign_table(host, "reservierungen", "lager_chargen_reservierung")
     bewegung = queries.foreign_table(host, "lager", "lagerbewegung")
     offen: Sequence[OffeneReservierung] | None = None

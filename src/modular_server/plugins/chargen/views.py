@@ -10,7 +10,7 @@ from sqlalchemy import Row
 
 from modular_server.plugin import Page, nested
 from modular_server.plugins.artikel.offers import ArtikelInfo
-from modular_server.plugins.chargen.queries import LIST_ARTIKEL_COLUMNS, summe
+from modular_server.plugins.chargen.queries import LIST_ARTIKEL_COLUMNS, STOCK_COLUMNS, summe
 from modular_server.plugins.chargen.schemas import (
     ArtikelKurz,
     Ausgang,
@@ -44,8 +44,12 @@ def charge_rows_page(
 
 
 def charge_out(row: Row[Any]) -> ChargeOut:
-    """A charge row (``queries.get_charge``) as the answer."""
-    return ChargeOut.model_validate(nested(row, artikel=LIST_ARTIKEL_COLUMNS))
+    """A charge row (``queries.get_charge``) as the answer; ``bestand`` is filled when the row
+    carries the stock totals (read while lager serves), else null (unknown)."""
+    values = nested(row, artikel=LIST_ARTIKEL_COLUMNS)
+    if STOCK_COLUMNS[0] in values:
+        values["bestand"] = summe(*(values.pop(name) for name in STOCK_COLUMNS))
+    return ChargeOut.model_validate(values)
 
 
 def bestand_am_ort(row: Row[Any]) -> BestandAmOrt:

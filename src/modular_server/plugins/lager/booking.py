@@ -37,7 +37,7 @@ from modular_server.plugin import (
     note_change,
     publish_event,
 )
-from modular_server.plugins.artikel.offers import ARTIKEL, EinheitInfo, artikel_by_ids, convert, einheiten
+from modular_server.plugins.artikel.offers import ARTIKEL, QUANTUM, EinheitInfo, artikel_by_ids, convert, einheiten
 from modular_server.plugins.chargen.offers import CHARGE, chargen_by_ids
 from modular_server.plugins.lager.events import BESTAND_UNTER_MINDESTBESTAND
 from modular_server.plugins.lager.models import Bestand, Lagerbewegung, Lagerort
@@ -104,11 +104,17 @@ def raise_errors(errors: Sequence[ItemError], *, batch: bool) -> None:
     )
 
 
-async def plan(session: AsyncSession, items: Sequence[BewegungIn], today: date | None = None) -> list[Planned]:
-    """Validate the items against stored master data and convert units (4 queries at most)."""
+async def plan(
+    session: AsyncSession, items: Sequence[BewegungIn], today: date | None = None
+) -> tuple[list[Planned | None], list[ItemError]]:
+    """Validate the items against stored master data and convert units (4 queries at most).
+
+    Returns one entry per item - None where the item cannot be booked at all - and the errors
+    found; :func:`apply` goes on with the bookable items, so that a batch reports the errors of
+    every stage at once."""
     artikel_ids = {i.artikel_id for i in items}
     charge_ids = {i.charge_id for i in items if i.charge_id is not None}
-    ort_ids = {o for i in items for o in (i.von_lagerort_id, i.nach_lagerort_id) if o is not None}
+    ort_ids = {o for i in items for o in (i.von_lagerort_id, i.nach_lagerort_id, i.lagerort_id) if o is not None}
     codes = {i.einheit for i in items if i.einheit is not None}
 
     artikel = await artikel_by_ids(session, artikel_ids)
@@ -122,11 +128,13 @@ async def plan(session: AsyncSession, items: Sequence[BewegungIn], today: date |
             units[einheit.code] = einheit
 
     errors: list[ItemError] = []
-    planned: list[Planned] = []
+    planned: list[Planned | None] = []
     for index, item in enumerate(items):
+        before = len(errors)
         found = artikel.get(item.artikel_id)
         if found is None:
             errors.append(ItemError(index, "artikel_id", f"artikel {item.artikel_id} does not exist"))
+            planned.append(None)
             continue
         if not found.aktiv and item.typ == "eingang":
             errors.append(ItemError(index, "artikel_id", "artikel is inactive", conflict=True))
@@ -152,7 +160,7 @@ async def plan(session: AsyncSession, items: Sequence[BewegungIn], today: date |
                         extra={"charge_status": charge.status},
                     )
                 )
-        for name in ("von_lagerort_id", "nach_lagerort_id"):
+        for name in ("von_lagerort_id", "nach_lagerort_id", "lagerort_id"):
             ort_id = getattr(item, name)
             if ort_id is None:
                 continue
@@ -161,25 +169,28 @@ async def plan(session: AsyncSession, items: Sequence[BewegungIn], today: date |
                 errors.append(ItemError(index, name, f"lagerort {ort_id} does not exist"))
             elif ort.gesperrt:
                 errors.append(ItemError(index, name, f"lagerort {ort.code} is blocked", conflict=True))
-        menge = item.menge
+        menge = item.menge.quantize(QUANTUM)  # the stored form: 3 decimal places, no exponent
         if item.einheit is not None:
             given, own = units.get(item.einheit), units.get(found.einheit_id)
             if given is None:
                 errors.append(ItemError(index, "einheit", f"unknown unit {item.einheit!r}"))
-                continue
-            if own is None or given.kategorie != own.kategorie:
+            elif own is None or given.kategorie != own.kategorie:
                 errors.append(ItemError(index, "einheit", f"{given.code} cannot be converted to the artikel's unit"))
-                continue
-            menge = convert(item.menge, given, own)
+            else:
+                menge = convert(item.menge, given, own)
         if item.typ != "inventur" and menge <= 0:
             errors.append(ItemError(index, "menge", "is 0 after conversion to the artikel's unit"))
+        if len(errors) > before:
+            planned.append(None)
+            continue
         planned.append(
             Planned(
                 typ=item.typ,
                 artikel_id=item.artikel_id,
                 charge_id=item.charge_id,
                 von=item.von_lagerort_id,
-                nach=item.nach_lagerort_id,
+                # an inventur's counted location; apply() books the difference in its direction
+                nach=item.nach_lagerort_id if item.typ != "inventur" else item.lagerort_id,
                 menge=menge,
                 referenz_typ=item.referenz_typ,
                 referenz_id=item.referenz_id,
@@ -187,13 +198,14 @@ async def plan(session: AsyncSession, items: Sequence[BewegungIn], today: date |
                 gezaehlt=menge if item.typ == "inventur" else None,
             )
         )
-    raise_errors(errors, batch=len(items) > 1)
-    return planned
+    return planned, errors
 
 
-def _keys(planned: Iterable[Planned]) -> set[Key]:
+def _keys(planned: Iterable[Planned | None]) -> set[Key]:
     keys: set[Key] = set()
     for p in planned:
+        if p is None:
+            continue
         for ort in (p.von, p.nach):
             if ort is not None:
                 keys.add((p.artikel_id, p.charge_id, ort))
@@ -268,13 +280,25 @@ async def lock_reservable(
     return [Reservable(bestand, mhd) for bestand, mhd in await session.execute(query)]
 
 
-async def apply(session: AsyncSession, planned: Sequence[Planned], principal: str) -> list[Lagerbewegung]:
-    """Book ``planned`` on locked balances; all or nothing."""
-    balances = await lock_balances(session, _keys(planned))
-    errors: list[ItemError] = []
-    movements: list[dict[str, Any]] = []
+async def apply(
+    session: AsyncSession,
+    planned: Sequence[Planned | None],
+    principal: str,
+    errors: Sequence[ItemError] = (),
+) -> list[Lagerbewegung]:
+    """Book ``planned`` on locked balances; all or nothing.
+
+    ``errors`` are those :func:`plan` found (its None items are skipped): the stock is still
+    checked for the other items, and all errors are raised together, in item order."""
     batch = len(planned) > 1
+    if all(p is None for p in planned):  # nothing left to check against the stock
+        raise_errors(errors, batch=batch)
+    balances = await lock_balances(session, _keys(planned))
+    errors = list(errors)
+    movements: list[dict[str, Any]] = []
     for index, p in enumerate(planned):
+        if p is None:
+            continue
         typ, von, nach, menge = p.typ, p.von, p.nach, p.menge
         if p.gezaehlt is not None:  # inventur: book the difference to the counted quantity
             ort = nach if nach is not None else von
@@ -342,7 +366,7 @@ async def apply(session: AsyncSession, planned: Sequence[Planned], principal: st
                 "created_at": datetime.now(UTC),
             }
         )
-    raise_errors(errors, batch=batch)
+    raise_errors(sorted(errors, key=lambda e: e.index), batch=batch)
     await session.flush()  # the balances: one batched UPDATE
     booked = await _insert_ledger(session, movements)
     # only movements that lower the total stock: an umbuchung leaves it as it was
@@ -356,22 +380,23 @@ async def apply(session: AsyncSession, planned: Sequence[Planned], principal: st
 
 async def _insert_ledger(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Lagerbewegung]:
     """One multi-row INSERT ... RETURNING for all movements, reported to the commit lifecycle
-    row by row. Returned rows are matched to the input by their values: asking the database
-    for parameter order would make SQLite insert row by row, and rows with equal values are
-    interchangeable."""
+    row by row. The answer is built from the returned (stored) rows, never from the input.
+
+    Returned rows are matched to the input by their values: asking the database for parameter
+    order would make SQLite insert row by row. Rows with equal values are paired in id order,
+    so a batch of identical items answers with ascending ids in item order."""
     table = Lagerbewegung.__table__
-    columns = [table.c[name] for name in _MATCHED]
-    statement = insert(table).returning(table.c.id, *columns).execution_options(**{ROWS_NOTED: True})
-    returned = (await session.execute(statement, rows)).all()
-    ids_by_values: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    for movement_id, *values in returned:
-        ids_by_values[_match_key(values)].append(movement_id)
+    statement = insert(table).returning(*table.c).execution_options(**{ROWS_NOTED: True})
+    returned = (await session.execute(statement, rows)).mappings().all()
+    stored_by_values: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    for stored in sorted(returned, key=lambda r: r["id"], reverse=True):
+        stored_by_values[_match_key([stored[name] for name in _MATCHED])].append(stored)
     booked = []
     for row in rows:
-        movement_id = ids_by_values[_match_key([row[name] for name in _MATCHED])].pop()
-        booked.append(Lagerbewegung(id=movement_id, **row))
+        stored = stored_by_values[_match_key([row[name] for name in _MATCHED])].pop()  # the lowest id left
+        booked.append(Lagerbewegung(**stored))
         related = {k: row[k] for k in ("artikel_id", "charge_id", "von_lagerort_id", "nach_lagerort_id")}
-        note_change(session, Change(table=table.name, op="insert", pk=(movement_id,), related=related))
+        note_change(session, Change(table=table.name, op="insert", pk=(stored["id"],), related=related))
     return booked
 
 
@@ -415,7 +440,8 @@ async def _warn_below_minimum(session: AsyncSession, lowered: dict[int, Decimal]
                     type=BESTAND_UNTER_MINDESTBESTAND,
                     payload={
                         "artikel_id": artikel_id,
-                        "nummer": nummer,
+                        "artikel_nummer": nummer,
+                        "nummer": nummer,  # the name before 0.x; kept for webhook receivers
                         "bestand": str(bestand),
                         "mindestbestand": str(mindestbestand),
                     },

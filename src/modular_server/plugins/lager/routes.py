@@ -8,7 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.plugin import DatabaseDep, Page, Pagination, ReadSession, cached, run_idempotent
+from modular_server.plugin import (
+    DatabaseDep,
+    IdempotencyKey,
+    Page,
+    Pagination,
+    ReadSession,
+    cached,
+    run_idempotent,
+)
 from modular_server.plugins.lager import queries, service
 from modular_server.plugins.lager.booking import principal_name
 from modular_server.plugins.lager.schemas import (
@@ -17,7 +25,7 @@ from modular_server.plugins.lager.schemas import (
     BewegungBatchIn,
     BewegungIn,
     BewegungOut,
-    BewegungTyp,
+    GebuchterTyp,
     LagerIn,
     LagerortIn,
     LagerortOut,
@@ -146,7 +154,13 @@ async def list_bestand(
 # --- Bewegungen ------------------------------------------------------------------------------
 
 
-@router.post("/bewegungen", status_code=201, summary="Book one movement (Idempotency-Key supported)")
+@router.post(
+    "/bewegungen",
+    status_code=201,
+    response_model=BewegungOut,
+    dependencies=[IdempotencyKey],
+    summary="Book one movement (Idempotency-Key supported)",
+)
 async def book(request: Request, body: BewegungIn) -> Response:
     async def work(session: AsyncSession) -> BewegungOut:
         (movement,) = await service.book(session, [body], principal_name())
@@ -155,7 +169,15 @@ async def book(request: Request, body: BewegungIn) -> Response:
     return await run_idempotent(request, body, work)
 
 
-@router.post("/bewegungen/batch", status_code=201, summary="Book up to 1000 movements, all or nothing")
+@router.post(
+    "/bewegungen/batch",
+    status_code=201,
+    response_model=BatchOut,
+    dependencies=[IdempotencyKey],
+    summary="Book up to 1000 movements, all or nothing (Idempotency-Key supported)",
+    description="Refused items are reported all at once, each with its `index` and `field`: "
+    "master-data errors and stock shortfalls together; nothing is booked then.",
+)
 async def book_batch(request: Request, body: BewegungBatchIn) -> Response:
     async def work(session: AsyncSession) -> BatchOut:
         movements = await service.book(session, body.items, principal_name())
@@ -164,7 +186,13 @@ async def book_batch(request: Request, body: BewegungBatchIn) -> Response:
     return await run_idempotent(request, body, work)
 
 
-@router.post("/bewegungen/{bewegung_id}/storno", status_code=201, summary="Reverse a movement (once)")
+@router.post(
+    "/bewegungen/{bewegung_id}/storno",
+    status_code=201,
+    response_model=BewegungOut,
+    dependencies=[IdempotencyKey],
+    summary="Reverse a movement (once; Idempotency-Key supported)",
+)
 async def storno(request: Request, bewegung_id: int, body: StornoIn | None = None) -> Response:
     bemerkung = body.bemerkung if body is not None else None
 
@@ -182,7 +210,7 @@ async def list_bewegungen(
     artikel_id: int | None = None,
     charge_id: int | None = None,
     lagerort_id: int | None = None,
-    typ: BewegungTyp | None = None,
+    typ: GebuchterTyp | None = None,
     referenz_typ: Annotated[str | None, Query(max_length=50)] = None,
     referenz_id: Annotated[str | None, Query(max_length=100)] = None,
     seit: datetime | None = None,

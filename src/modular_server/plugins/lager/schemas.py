@@ -1,4 +1,8 @@
-"""Request and response models of the lager plugin."""
+"""Request and response models of the lager plugin.
+
+Answers carry quantities in their stored, canonical form (three decimal places, e.g.
+``"10.500"``), the same on every read and write. Each model has an OpenAPI example.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 Menge = Annotated[Decimal, Field(max_digits=18, decimal_places=3)]
 Code = Annotated[str, Field(min_length=1, max_length=20)]
+#: what a client may book
 BewegungTyp = Literal["eingang", "ausgang", "umbuchung", "inventur"]
+#: what the ledger holds: the bookable types and ``storno`` (made by POST .../storno)
+GebuchterTyp = Literal["eingang", "ausgang", "umbuchung", "inventur", "storno"]
 MAX_BATCH = 1000
 
 
+def _example(**values: object) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [values]})
+
+
 class LagerIn(BaseModel):
+    model_config = _example(code="HAUPT", name="Hauptlager Hamburg", adresse="Hafenstraße 12, 20359 Hamburg")
+
     code: Code
     name: str = Field(min_length=1, max_length=200)
     adresse: str | None = Field(default=None, max_length=2000)
@@ -22,13 +35,22 @@ class LagerIn(BaseModel):
 
 
 class LagerPatch(BaseModel):
+    model_config = _example(name="Zentrallager Hamburg", aktiv=False)
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     adresse: str | None = Field(default=None, max_length=2000)
     aktiv: bool | None = None
 
 
 class LagerOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {"id": 1, "code": "HAUPT", "name": "Hauptlager Hamburg", "adresse": "Hafenstraße 12", "aktiv": True}
+            ]
+        },
+    )
 
     id: int
     code: str
@@ -38,6 +60,8 @@ class LagerOut(BaseModel):
 
 
 class LagerortIn(BaseModel):
+    model_config = _example(lager_id=1, parent_id=None, code="R01-F03", name="Regal 1, Fach 3", gesperrt=False)
+
     lager_id: int = Field(gt=0)
     parent_id: int | None = Field(default=None, gt=0)
     code: str = Field(min_length=1, max_length=50)
@@ -46,12 +70,28 @@ class LagerortIn(BaseModel):
 
 
 class LagerortPatch(BaseModel):
+    model_config = _example(gesperrt=True)
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     gesperrt: bool | None = None
 
 
 class LagerortOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "lager_id": 1,
+                    "parent_id": None,
+                    "code": "R01-F03",
+                    "name": "Regal 1, Fach 3",
+                    "gesperrt": False,
+                }
+            ]
+        },
+    )
 
     id: int
     lager_id: int
@@ -62,14 +102,35 @@ class LagerortOut(BaseModel):
 
 
 class BewegungIn(BaseModel):
-    """One movement. ``menge`` is in ``einheit`` (default: the artikel's unit); for an
-    ``inventur`` it is the counted quantity at the location, and the difference is booked."""
+    """One movement. ``menge`` is in ``einheit`` (default: the artikel's unit).
+
+    An ``inventur`` names the counted location in ``lagerort_id`` (and only there) and gives the
+    counted quantity as ``menge``; the difference to the stock is booked, as an arrival
+    (``nach_lagerort_id``) or a departure (``von_lagerort_id``) in the ledger."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "typ": "eingang",
+                    "artikel_id": 1,
+                    "charge_id": 4,
+                    "nach_lagerort_id": 3,
+                    "menge": "10.5",
+                    "referenz_typ": "lieferschein",
+                    "referenz_id": "LS-2026-0815",
+                },
+                {"typ": "inventur", "artikel_id": 1, "charge_id": 4, "lagerort_id": 3, "menge": "9.750"},
+            ]
+        }
+    )
 
     typ: BewegungTyp
     artikel_id: int = Field(gt=0)
     charge_id: int | None = Field(default=None, gt=0)
-    von_lagerort_id: int | None = Field(default=None, gt=0)
-    nach_lagerort_id: int | None = Field(default=None, gt=0)
+    von_lagerort_id: int | None = Field(default=None, gt=0, description="source (ausgang, umbuchung)")
+    nach_lagerort_id: int | None = Field(default=None, gt=0, description="destination (eingang, umbuchung)")
+    lagerort_id: int | None = Field(default=None, gt=0, description="the counted location (inventur only)")
     menge: Menge = Field(ge=0)
     einheit: str | None = Field(default=None, min_length=1, max_length=20)
     referenz_typ: str | None = Field(default=None, max_length=50)
@@ -82,6 +143,21 @@ class BewegungIn(BaseModel):
         if menge <= 0 and info.data.get("typ") != "inventur":
             raise ValueError("must be greater than 0 (only an inventur may count 0)")
         return menge
+
+    @field_validator("von_lagerort_id", "nach_lagerort_id")
+    @classmethod
+    def _no_direction_for_inventur(cls, ort: int | None, info: ValidationInfo) -> int | None:
+        # the direction of an inventur follows from the count: accepting one would echo the other
+        if ort is not None and info.data.get("typ") == "inventur":
+            raise ValueError("an inventur names its counted location in lagerort_id")
+        return ort
+
+    @field_validator("lagerort_id")
+    @classmethod
+    def _only_for_inventur(cls, ort: int | None, info: ValidationInfo) -> int | None:
+        if ort is not None and info.data.get("typ") not in (None, "inventur"):
+            raise ValueError("only an inventur has lagerort_id; use von_lagerort_id / nach_lagerort_id")
+        return ort
 
     @model_validator(mode="after")
     def _locations_fit_the_type(self) -> BewegungIn:
@@ -98,26 +174,59 @@ class BewegungIn(BaseModel):
                     + " and ".join(n for n, used in (("von_lagerort_id", von), ("nach_lagerort_id", nach)) if used)
                     + " (and no other location)"
                 )
-        elif (self.von_lagerort_id is None) == (self.nach_lagerort_id is None):
-            raise ValueError("inventur needs exactly one location (nach_lagerort_id or von_lagerort_id)")
+        elif self.lagerort_id is None:
+            raise ValueError("inventur needs lagerort_id (the counted location)")
         if self.typ == "umbuchung" and self.von_lagerort_id == self.nach_lagerort_id:
             raise ValueError("umbuchung needs two different locations")
         return self
 
 
 class BewegungBatchIn(BaseModel):
+    model_config = _example(
+        items=[
+            {"typ": "eingang", "artikel_id": 1, "charge_id": 4, "nach_lagerort_id": 3, "menge": "25"},
+            {
+                "typ": "umbuchung",
+                "artikel_id": 1,
+                "charge_id": 4,
+                "von_lagerort_id": 3,
+                "nach_lagerort_id": 5,
+                "menge": "5",
+            },
+        ]
+    )
+
     items: list[BewegungIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class StornoIn(BaseModel):
+    model_config = _example(bemerkung="falsche Charge gebucht")
+
     bemerkung: str | None = Field(default=None, max_length=2000)
 
 
+BEWEGUNG_EXAMPLE = {
+    "id": 1042,
+    "typ": "eingang",
+    "artikel_id": 1,
+    "charge_id": 4,
+    "von_lagerort_id": None,
+    "nach_lagerort_id": 3,
+    "menge": "10.500",
+    "referenz_typ": "lieferschein",
+    "referenz_id": "LS-2026-0815",
+    "storno_von_id": None,
+    "bemerkung": None,
+    "created_at": "2026-03-02T08:15:00Z",
+    "created_by": "wareneingang",
+}
+
+
 class BewegungOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [BEWEGUNG_EXAMPLE]})
 
     id: int
-    typ: str
+    typ: GebuchterTyp
     artikel_id: int
     charge_id: int | None
     von_lagerort_id: int | None
@@ -132,11 +241,31 @@ class BewegungOut(BaseModel):
 
 
 class BatchOut(BaseModel):
+    """The booked movements in the order of the request's items."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [BEWEGUNG_EXAMPLE]}]})
+
     items: list[BewegungOut]
 
 
 class BestandOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 12,
+                    "artikel_id": 1,
+                    "charge_id": 4,
+                    "lagerort_id": 3,
+                    "lager_id": 1,
+                    "menge": "10.500",
+                    "reserviert": "2.000",
+                    "verfuegbar": "8.500",
+                }
+            ]
+        },
+    )
 
     id: int
     artikel_id: int

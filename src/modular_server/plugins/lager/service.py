@@ -90,7 +90,8 @@ async def _flush_referenced(session: AsyncSession, what: str, ident: int) -> Non
 
 
 async def book(session: AsyncSession, items: Sequence[BewegungIn], principal: str) -> list[Lagerbewegung]:
-    return await booking.apply(session, await booking.plan(session, items), principal)
+    planned, errors = await booking.plan(session, items)
+    return await booking.apply(session, planned, principal, errors)
 
 
 async def storno(session: AsyncSession, bewegung_id: int, principal: str, bemerkung: str | None) -> Lagerbewegung:

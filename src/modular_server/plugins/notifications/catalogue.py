@@ -2,7 +2,9 @@
 field names the object (for the dedupe key). Extend :data:`KINDS` for new event types; an
 unknown type is still stored, with its type as title.
 
-Event type names come from the plugins that raise them (``plugins/*/events.py``).
+Event type names come from the plugins that raise them (``plugins/*/events.py``); the payload
+fields a template names are that plugin's promise (tests/notifications/test_catalogue.py
+raises a real event of every type here and checks each text has its values).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import orjson
 
 @dataclass(frozen=True, slots=True)
 class Kind:
-    """Templates use ``{field}`` names of the event payload; a missing field renders as ``?``."""
+    """Templates use ``{field}`` names of the event payload. A field that may be null (say, an
+    optional ``grund``) belongs in ``message`` only: without it ``message_otherwise`` is shown.
+    A field missing from title or link anyway (a broken contract) renders as ``?``."""
 
     title: str
     message: str = ""
@@ -26,25 +30,27 @@ class Kind:
     link: str | None = None
     #: payload field that identifies the object: one notification per (type, object, day)
     object_field: str | None = None
+    #: the message when a field ``message`` names is null or missing
+    message_otherwise: str = ""
 
 
 KINDS: dict[str, Kind] = {
     # reservierungen
     "reservierung.angelegt": Kind(
         "Reservierung {reservierung_id} created",
-        "{menge} of Artikel {artikel_id} reserved",
-        "/api/v1/reservierungen/{reservierung_id}",
-        "reservierung_id",
+        "{menge} of Artikel {artikel_id} reserved in {anzahl} reservation(s)",
+        "/api/v1/reservierungen?anfrage_id={anfrage_id}",
+        "anfrage_id",
     ),
     "reservierung.erfuellt": Kind(
         "Reservierung {reservierung_id} fulfilled",
-        "",
+        "{menge} of Artikel {artikel_id} booked out by Bewegung {bewegung_id}",
         "/api/v1/reservierungen/{reservierung_id}",
         "reservierung_id",
     ),
     "reservierung.storniert": Kind(
         "Reservierung {reservierung_id} cancelled",
-        "",
+        "the reserved quantity of Artikel {artikel_id} is free again",
         "/api/v1/reservierungen/{reservierung_id}",
         "reservierung_id",
     ),
@@ -73,9 +79,22 @@ KINDS: dict[str, Kind] = {
         "{offene_reservierungen} open reservations, {ausgaenge} outgoing movements affected",
         "/api/v1/chargen/{charge_id}",
         "charge_id",
+        message_otherwise="reservations and movements unknown: lager or reservierungen was not serving",
     ),
-    "charge.gesperrt": Kind("Charge {nummer} blocked", "{grund}", "/api/v1/chargen/{charge_id}", "charge_id"),
-    "charge.freigegeben": Kind("Charge {nummer} released", "{grund}", "/api/v1/chargen/{charge_id}", "charge_id"),
+    "charge.gesperrt": Kind(
+        "Charge {nummer} blocked",
+        "Grund: {grund}",
+        "/api/v1/chargen/{charge_id}",
+        "charge_id",
+        message_otherwise="no reason given",
+    ),
+    "charge.freigegeben": Kind(
+        "Charge {nummer} released",
+        "Grund: {grund}",
+        "/api/v1/chargen/{charge_id}",
+        "charge_id",
+        message_otherwise="no reason given",
+    ),
     # anomaly
     "anomaly.detected": Kind(
         "Anomaly: {reason}",
@@ -102,6 +121,20 @@ def render(template: str, payload: dict[str, Any]) -> str:
         return template
 
 
+def fields_of(template: str) -> set[str]:
+    """The payload fields a template names."""
+    try:
+        return {name for _text, name, _spec, _conv in _FORMAT.parse(template) if name}
+    except ValueError:
+        return set()
+
+
+def _message(kind: Kind, payload: dict[str, Any]) -> str:
+    if any(payload.get(name) is None for name in fields_of(kind.message)):
+        return kind.message_otherwise
+    return render(kind.message, payload)
+
+
 @dataclass(frozen=True, slots=True)
 class Rendered:
     title: str
@@ -114,11 +147,13 @@ def describe(event_type: str, payload: dict[str, Any], day: date) -> Rendered:
     kind = KINDS.get(event_type)
     if kind is None:
         return Rendered(event_type, "", None, dedupe_key(event_type, None, payload, day))
-    link = render(kind.link, payload) if kind.link else None
+    # a link with a value missing would point nowhere: none then (a query string's "?" is fine)
+    complete = kind.link and all(payload.get(name) is not None for name in fields_of(kind.link))
+    link = render(kind.link, payload) if complete else None
     return Rendered(
         title=render(kind.title, payload)[:300],
-        message=render(kind.message, payload),
-        link=link if link and "?" not in link else None,
+        message=_message(kind, payload),
+        link=link,
         dedupe_key=dedupe_key(event_type, kind.object_field, payload, day),
     )
 

@@ -22,7 +22,12 @@ from modular_server.plugins.notifications.schemas import (
     NotificationOut,
     WebhookCreated,
     WebhookIn,
+    WebhookList,
     WebhookOut,
+)
+
+STREAM_EXAMPLE = (
+    'retry: 3000\n: connected\n\nid: 31\nevent: notification\ndata: {"id": 31, "type": "charge.gesperrt", ...}\n\n'
 )
 
 PREFIX = "/api/v1/notifications"
@@ -56,6 +61,12 @@ async def mark_read(request: Request, notification_id: int) -> NotificationOut:
     "/stream",
     summary="Server-Sent Events: every new notification as `event: notification` (JSON data, id = notification id)",
     response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "an endless text/event-stream (keepalive comments in between)",
+            "content": {"text/event-stream": {"schema": {"type": "string"}, "example": STREAM_EXAMPLE}},
+        }
+    },
 )
 async def stream(
     request: Request,
@@ -101,9 +112,9 @@ async def run_check(request: Request, body: CheckIn | None = None) -> CheckOut:
 
 @router.get("/webhooks", summary="Registered webhook targets (secrets are never shown)")
 @requires_scope("admin")
-async def list_webhooks(session: ReadSession) -> dict[str, list[WebhookOut] | None]:
+async def list_webhooks(session: ReadSession) -> WebhookList:
     targets = await queries.webhook_targets(session)
-    return {"items": [WebhookOut.model_validate(t) for t in targets], "next_cursor": None}
+    return WebhookList(items=[WebhookOut.model_validate(t) for t in targets])
 
 
 @router.post("/webhooks", status_code=201, summary="Register a webhook target for some event types")

@@ -7,7 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.plugin import DatabaseDep, Page, Pagination, ReadSession, cached, run_idempotent
+from modular_server.plugin import (
+    DatabaseDep,
+    IdempotencyKey,
+    Page,
+    Pagination,
+    ReadSession,
+    cached,
+    run_idempotent,
+)
 from modular_server.plugins.lager.offers import principal_name
 from modular_server.plugins.reservierungen import queries, service
 from modular_server.plugins.reservierungen.schemas import (
@@ -23,7 +31,13 @@ router = APIRouter(prefix="/api/v1/reservierungen", tags=["reservierungen"])
 TABLES = ("lager_chargen_reservierung",)
 
 
-@router.post("", status_code=201, summary="Reserve a charge, or an artikel with FEFO allocation (Idempotency-Key)")
+@router.post(
+    "",
+    status_code=201,
+    response_model=AnfrageOut,
+    dependencies=[IdempotencyKey],
+    summary="Reserve a charge, or an artikel with FEFO allocation (Idempotency-Key supported)",
+)
 async def reserve(request: Request, body: ReservierungIn) -> Response:
     async def work(session: AsyncSession) -> AnfrageOut:
         created, angefragt = await service.reserve(session, body, principal_name())
@@ -73,7 +87,12 @@ async def get_reservierung(db: DatabaseDep, session: ReadSession, reservierung_i
     return found
 
 
-@router.post("/{reservierung_id}/erfuellen", summary="Book the outgoing movement and consume the reservation")
+@router.post(
+    "/{reservierung_id}/erfuellen",
+    response_model=ErfuellungOut,
+    dependencies=[IdempotencyKey],
+    summary="Book the outgoing movement and consume the reservation (Idempotency-Key supported)",
+)
 async def fulfil(request: Request, reservierung_id: int, body: ErfuellenIn | None = None) -> Response:
     menge = body.menge if body is not None else None
 
@@ -84,7 +103,12 @@ async def fulfil(request: Request, reservierung_id: int, body: ErfuellenIn | Non
     return await run_idempotent(request, {"erfuellen": reservierung_id, "menge": menge}, work, status_code=200)
 
 
-@router.post("/{reservierung_id}/stornieren", summary="Cancel a reservation and release its stock")
+@router.post(
+    "/{reservierung_id}/stornieren",
+    response_model=ReservierungOut,
+    dependencies=[IdempotencyKey],
+    summary="Cancel a reservation and release its stock (Idempotency-Key supported)",
+)
 async def cancel(request: Request, reservierung_id: int) -> Response:
     async def work(session: AsyncSession) -> ReservierungOut:
         return service.out(await service.cancel(session, reservierung_id))

@@ -1,4 +1,6 @@
-"""Request and response models of the reservierungen plugin."""
+"""Request and response models of the reservierungen plugin.
+
+Answers show stored values: quantities with three decimal places, timestamps in UTC."""
 
 from __future__ import annotations
 
@@ -6,15 +8,45 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 Menge = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
 Status = Literal["aktiv", "erledigt", "storniert", "abgelaufen"]
+
+RESERVIERUNG_EXAMPLE = {
+    "id": 17,
+    "anfrage_id": "0b6f3c2e-5a1d-4c8e-9f7a-2d4e6b8a0c1f",
+    "artikel_id": 1,
+    "charge_id": 4,
+    "lagerort_id": 3,
+    "menge": "12.000",
+    "erfuellt": "0.000",
+    "referenz_typ": "auftrag",
+    "referenz_id": "AU-2026-0042",
+    "status": "aktiv",
+    "gueltig_bis": "2026-03-09T16:00:00Z",
+    "created_at": "2026-03-02T09:30:00Z",
+    "created_by": "vertrieb",
+}
 
 
 class ReservierungIn(BaseModel):
     """Reserve a ``charge`` (optionally at one ``lagerort_id``), or an ``artikel_id`` with FEFO
     allocation across its batches (earliest MHD first)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "artikel_id": 1,
+                    "menge": "12",
+                    "referenz_typ": "auftrag",
+                    "referenz_id": "AU-2026-0042",
+                    "gueltig_bis": "2026-03-09T17:00:00+01:00",
+                }
+            ]
+        }
+    )
 
     charge_id: int | None = Field(default=None, gt=0)
     artikel_id: int | None = Field(default=None, gt=0)
@@ -23,7 +55,7 @@ class ReservierungIn(BaseModel):
     einheit: str | None = Field(default=None, min_length=1, max_length=20)
     referenz_typ: str | None = Field(default=None, max_length=50)
     referenz_id: str | None = Field(default=None, max_length=100)
-    gueltig_bis: datetime | None = None
+    gueltig_bis: AwareDatetime | None = Field(default=None, description="with an offset; answered in UTC")
     allow_partial: bool = False
 
     @model_validator(mode="after")
@@ -34,11 +66,13 @@ class ReservierungIn(BaseModel):
 
 
 class ErfuellenIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"menge": "5"}]})
+
     menge: Menge | None = Field(default=None, description="default: everything still open")
 
 
 class ReservierungOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [RESERVIERUNG_EXAMPLE]})
 
     id: int
     anfrage_id: str
@@ -49,7 +83,7 @@ class ReservierungOut(BaseModel):
     erfuellt: Decimal
     referenz_typ: str | None
     referenz_id: str | None
-    status: str
+    status: Status
     gueltig_bis: datetime | None
     created_at: datetime
     created_by: str
@@ -58,6 +92,19 @@ class ReservierungOut(BaseModel):
 class AnfrageOut(BaseModel):
     """The reservations one request created (one per batch and location)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "anfrage_id": RESERVIERUNG_EXAMPLE["anfrage_id"],
+                    "angefragt": "12.000",
+                    "reserviert": "12.000",
+                    "items": [RESERVIERUNG_EXAMPLE],
+                }
+            ]
+        }
+    )
+
     anfrage_id: str
     angefragt: Decimal
     reserviert: Decimal
@@ -65,5 +112,11 @@ class AnfrageOut(BaseModel):
 
 
 class ErfuellungOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reservierung": {**RESERVIERUNG_EXAMPLE, "erfuellt": "5.000"}, "bewegung_id": 1043}]
+        }
+    )
+
     reservierung: ReservierungOut
     bewegung_id: int

@@ -30,8 +30,13 @@ ZERO = Decimal("0.000")
 
 
 def _event(session: AsyncSession, typ: str, reservierungen: Sequence[Reservierung], **extra: object) -> None:
+    """The payload every reservation event carries (the notification catalogue relies on it):
+    ``reservierung_id`` is the first of ``ids`` (the only one except for an angelegt request
+    split over several batches), ``anzahl`` how many there are."""
     payload = {
+        "reservierung_id": reservierungen[0].id,
         "ids": [r.id for r in reservierungen],
+        "anzahl": len(reservierungen),
         "anfrage_id": reservierungen[0].anfrage_id,
         "artikel_id": reservierungen[0].artikel_id,
         "charge_ids": sorted({r.charge_id for r in reservierungen}),
@@ -114,7 +119,8 @@ async def reserve(
                 referenz_typ=data.referenz_typ,
                 referenz_id=data.referenz_id,
                 status="aktiv",
-                gueltig_bis=data.gueltig_bis,
+                # stored in UTC: the answer shows what every read shows
+                gueltig_bis=None if data.gueltig_bis is None else data.gueltig_bis.astimezone(UTC),
                 created_by=principal,
                 created_at=datetime.now(UTC),
                 updated_at=datetime.now(UTC),

@@ -1,0 +1,102 @@
+"""Scoring in chunks: the features of a movement are the same however the ledger is cut into
+batches, and a round of scoring costs a fixed number of statements, not one per artikel or
+per anomaly."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import event, update
+
+from modular_server.plugins.anomaly import scoring
+from modular_server.plugins.anomaly.features import ArtikelActivity, Movement, sequence_features
+from modular_server.plugins.anomaly.models import ScoringPosition
+from modular_server.testing import BOTH
+
+from .conftest import AppFactory, insert_rows, runtime_of, train, warehouse
+from .dataset import generate
+
+
+def ledger_movements(artikel: int) -> list[Movement]:
+    rows = generate(list(range(1, artikel + 1)), 1).rows
+    return [Movement(i, r["artikel_id"], r["typ"], r["menge"], r["created_at"]) for i, r in enumerate(rows, 1)]
+
+
+@pytest.mark.parametrize("zone", [UTC, ZoneInfo("Europe/Berlin")])
+def test_features_do_not_depend_on_how_the_ledger_is_cut(zone: ZoneInfo) -> None:
+    movements = ledger_movements(3)
+    by_artikel: dict[int, list[Movement]] = {}
+    for movement in movements:
+        by_artikel.setdefault(movement.artikel_id, []).append(movement)
+    whole = {m.id: v for seq in by_artikel.values() for m, v in zip(seq, sequence_features(seq, zone), strict=True)}
+    expected = {i: v for i, v in whole.items() if v is not None}
+
+    # live scoring: batches of 7 in id order, activities kept, or dropped and warmed up from history
+    for keep in (10, 0):
+        activities: OrderedDict[int, ArtikelActivity] = OrderedDict()
+        live = {}
+        for start in range(0, len(movements), 7):
+            batch = movements[start : start + 7]
+            histories = {a: [m for m in by_artikel[a] if m.id < batch[0].id] for a in {m.artikel_id for m in batch}}
+            for movement, _, vector in scoring.vectors_of_new(
+                activities, histories, [(m, None) for m in batch], zone, keep
+            ):
+                live[movement.id] = vector
+        assert live == expected
+
+    # rescoring: (artikel_id, id) order in chunks of 50, the last artikel's activity carried over
+    stream = scoring.Stream(zone)
+    ordered = sorted(movements, key=lambda m: (m.artikel_id, m.id))
+    rescored = {}
+    for start in range(0, len(ordered), 50):
+        for movement, _, vector in stream.vectors(ordered[start : start + 50], {}):
+            rescored[movement.id] = vector
+    assert rescored == expected
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_a_scoring_round_costs_a_fixed_number_of_statements(anomaly_app: AppFactory, backend: str) -> None:
+    async with anomaly_app() as running:
+        artikel_ids, ort = await warehouse(running, ["Obst"] * 6 + ["Werkzeug"] * 6)
+        ids = await insert_rows(running, "lagerbewegung", generate(artikel_ids, ort).rows)
+        await runtime_of(running).idle()
+        job = await train(running)
+        assert job["models_trained"] == 2
+
+        async def rewind(session: object) -> None:
+            await session.execute(  # type: ignore[attr-defined]
+                update(ScoringPosition).where(ScoringPosition.name == "lagerbewegung").values(position=0)
+            )
+
+        await running.app.state.db.transaction(rewind)
+        with running.count_statements() as sql:
+            found = await runtime_of(running).score_new()
+        # 1,440 movements of 12 artikel, dozens of anomalies: position, models, movements,
+        # histories, one multi-row INSERT, the position twice - not a statement per artikel or anomaly
+        assert found >= 20
+        statements = [s for s in sql.statements if not s.startswith("BEGIN")]  # SQLite's explicit BEGINs
+        assert len(statements) <= 8, statements
+        assert len(ids) == 1440
+
+        # the next round finds every artikel's activity in memory: no history is read
+        await running.app.state.db.transaction(rewind)
+        runtime_of(running)._activities_through = 0  # as if this runtime had scored up to position 0 itself
+        runtime_of(running)._activities.clear()
+        await runtime_of(running).score_new()
+        seen: list[str] = []
+
+        def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+            seen.append(statement)
+
+        engine = running.app.state.db.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", record)  # the scoring loop's own statements too
+        try:
+            await insert_rows(running, "lagerbewegung", generate(artikel_ids[:2], ort, seed=8).rows[:5])
+            await runtime_of(running).idle()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert any("FROM lagerbewegung JOIN artikel" in s for s in seen), seen  # the round ran
+        assert not any("bounds" in s for s in seen), seen
