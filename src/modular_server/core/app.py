@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from modular_server import __version__
 from modular_server.core import docs, health, system
 from modular_server.core.database import Database
-from modular_server.core.errors import PROBLEM_BASE, install_error_handlers
+from modular_server.core.errors import PROBLEM_BASE, PROBLEM_TYPES, install_error_handlers
 from modular_server.core.limits import BodySizeLimit
 from modular_server.core.logs import configure_logging
 from modular_server.core.middleware import API_PREFIX, RequestLifecycle
@@ -165,7 +165,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         "scheme": "bearer",
         "description": "Authorization: Bearer <key> (create one with `modular-server keys create`)",
     }
-    problem_types: dict[str, Any] = {}  # core.errors.PROBLEM_TYPES once the errors branch lands
+    problem_types = PROBLEM_TYPES
     schema["components"].setdefault("schemas", {})["Problem"] = problem_schema(problem_types, PROBLEM_BASE)
     schema["components"]["schemas"].pop("HTTPValidationError", None)
     schema["components"]["schemas"].pop("ValidationError", None)
