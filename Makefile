@@ -8,7 +8,7 @@ PORT ?= 8000
 SCALE ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench loadtest install install-test clean
+.PHONY: run test lint docs bench loadtest install install-test clean
 
 $(BIN)/python:
 	"$$(sh scripts/find-python $(PYTHON))" -m venv $(VENV)
@@ -20,7 +20,7 @@ $(VENV)/.installed: setup.cfg entry_points.txt pyproject.toml Makefile | $(BIN)/
 	touch $@
 
 $(VENV)/.installed-test: setup.cfg entry_points.txt pyproject.toml Makefile | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -e '.[test,bench,docs]'
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
 	$(BIN)/pip install --quiet -e examples/hello_plugin
 	$(BIN)/pip install --quiet -e tests/faulty_plugins
@@ -41,12 +41,18 @@ run: install
 test: install-test
 	$(BIN)/ruff check src tests examples $(wildcard benchmarks)
 	$(BIN)/lint-imports --no-cache
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check src tests examples $(wildcard benchmarks)
 	$(BIN)/ruff format --check src tests examples $(wildcard benchmarks)
 	$(BIN)/lint-imports --no-cache
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
+
+# The documentation site (mkdocs.yml, pages in docs/): a broken link or a missing page fails.
+docs: install-test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 bench: install-test
 	$(BIN)/python -m benchmarks

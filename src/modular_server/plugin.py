@@ -39,7 +39,7 @@ from modular_server.core.errors import (
     problem_response,
     still_referenced,
 )
-from modular_server.core.host import PluginHostView, host_of, runtime_of, settings_of
+from modular_server.core.host import PluginHostView, database_of, host_of, runtime_of, settings_of
 from modular_server.core.idempotency import MAX_KEY_LENGTH, run_idempotent
 from modular_server.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, Pagination
 from modular_server.core.redis_breaker import RedisBreaker
@@ -109,6 +109,7 @@ __all__ = [
     "cache_policy_of",
     "cached",
     "current_request",
+    "database_of",
     "duplicate",
     "hookimpl",
     "host_of",

@@ -20,8 +20,9 @@ def test_graph_shows_cycles_and_failed_plugins(database_url, tmp_path):
     assert f"fixture_cycle_a (setup_failed) - on a dependency cycle: {cycle}" in lines
     assert f"fixture_cycle_b (setup_failed) - on a dependency cycle: {cycle}" in lines
     assert "fixture_ok (active) - no requirements" in lines
-    assert "fixture_import_markup (import_error) - requirements unknown (not imported)" in lines
-    assert "artikel (disabled) - requirements unknown (not imported)" in lines
+    assert "fixture_import_markup (import_error) - requirements unknown (not imported, no plugin.toml)" in lines
+    # a plugin with a manifest tells its requirements without being imported
+    assert "lager (disabled) - after artikel, chargen" in lines
 
     document = json.loads(run(["plugins", "graph", "--json"], env, tmp_path).stdout)
     plugins = {p["name"]: p for p in document["plugins"]}
@@ -31,6 +32,7 @@ def test_graph_shows_cycles_and_failed_plugins(database_url, tmp_path):
         "state": "setup_failed",
         "requires": ["fixture_cycle_a"],
         "imported": True,
+        "declared": True,
         "cycle": ["fixture_cycle_a", "fixture_cycle_b", "fixture_cycle_a"],
     }
     assert plugins["fixture_ok"]["cycle"] is None

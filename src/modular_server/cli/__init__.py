@@ -4,52 +4,74 @@ One module per command group: :mod:`.serve`, :mod:`.plugins` (with :mod:`.check`
 :mod:`.keys`; :mod:`.extensions` adds the commands plugins contribute. Exit codes: 0 success,
 1 the command ran and found a problem (a check failed, a plugin command failed), 2 the command
 could not run (usage, unknown plugin, bad setting, database unavailable, strict mode).
+
+Starting is cheap: only the module of the command being run is imported, and each command
+builds only what it needs (:class:`.session.Session`); ``--help`` imports no plugin and no web
+framework - the plugins' commands come from their manifests.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import tomllib
 import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
-from sqlalchemy.exc import DBAPIError
 
-from modular_server.cli import db, extensions, keys, plugins, serve
-from modular_server.cli.errors import database_error
+from modular_server.cli import extensions
 from modular_server.cli.output import CliError, error
-from modular_server.core.app import create_app
-from modular_server.core.errors import Problem
+from modular_server.cli.session import Session
 from modular_server.core.logs import configure_logging
-from modular_server.core.migrator import MigrationRequired
-from modular_server.core.plugins import PluginStartupError
 from modular_server.settings import Settings
 from modular_server.settings.core import config_file_path
 from modular_server.settings.errors import describe_settings_error
 
 __all__ = ["build_parser", "main"]
 
+
+@dataclass(frozen=True, slots=True)
+class CoreCommand:
+    #: the module with ``configure(parser)``; imported only when its command runs
+    module: str
+    help: str
+
+
 #: the command groups of the core, in the order of --help
 COMMANDS = {
-    "serve": (serve.configure, "serve the API (uvicorn)"),
-    "plugins": (plugins.configure, "list discovered plugins with their state; --check runs them"),
-    "db": (db.configure, "database migrations: upgrade, status, check, revision"),
-    "keys": (keys.configure, "API keys"),
+    "serve": CoreCommand("modular_server.cli.serve", "serve the API (uvicorn)"),
+    "plugins": CoreCommand("modular_server.cli.plugins", "list discovered plugins with their state; --check runs them"),
+    "db": CoreCommand("modular_server.cli.db", "database migrations: upgrade, status, check, revision"),
+    "keys": CoreCommand("modular_server.cli.keys", "API keys"),
 }
 
 
 def build_parser(
-    plugin_commands: Sequence[extensions.PluginCommand] = (), *, debug: bool = False
+    session: Session | None = None, chosen: str | None = None, *, debug: bool = False, every: bool = False
 ) -> argparse.ArgumentParser:
+    """The parser; only the ``chosen`` command's arguments are configured (its module imported),
+    or every core command's with ``every`` (the generated reference).
+
+    Without a session only the core's commands are listed."""
     parser = argparse.ArgumentParser(prog="modular-server", description="Plugin-based inventory API server")
     parser.add_argument("--debug", action="store_true", help="print tracebacks of failures")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (configure, help_text) in COMMANDS.items():
-        configure(sub.add_parser(name, help=help_text, description=help_text))
-    extensions.add_to(sub, plugin_commands, debug)
+    for name, command in COMMANDS.items():
+        own = sub.add_parser(name, help=command.help, description=command.help)
+        if every or name == chosen:
+            importlib.import_module(command.module).configure(own)
+    if session is None:
+        return parser
+    found = extensions.catalogue(session.settings, session.sources())
+    extensions.add_declared(sub, found.declared, chosen, debug)
+    known = set(COMMANDS) | found.names()
+    if found.undeclared and (chosen is None or chosen not in known):
+        # plugins without a manifest name their commands only once imported
+        extensions.add_to(sub, extensions.collect(session.host()), debug)
     return parser
 
 
@@ -69,35 +91,61 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in words
     settings: Settings | None = None
     try:
-        try:
-            settings = Settings()
-        except (ValidationError, SettingsError) as exc:
-            raise CliError(f"invalid setting: {describe_settings_error(exc)}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise CliError(f"invalid setting: {config_file_path()} is not valid TOML: {exc}") from exc
+        settings = _settings()
         configure_logging(settings)
         debug = debug or settings.log_level == "debug"
-        # `plugins` reports failures instead of refusing; every other command honours strict mode.
         command = next((w for w in words if not w.startswith("-")), None)
-        reporting = command == "plugins"
-        app = create_app(settings.model_copy(update={"strict_plugins": False}) if reporting else settings)
-        parser = build_parser(extensions.collect(app.state.host), debug=debug)
-        args = parser.parse_args(words)
-        return int(args.handler(args, app) or 0)
+        # `plugins` reports failures instead of refusing; every other command honours strict mode.
+        if command == "plugins":
+            settings = settings.model_copy(update={"strict_plugins": False})
+        session = Session(settings, command or "")
+        args = build_parser(session, command, debug=debug).parse_args(words)
+        return int(args.handler(args, session) or 0)
     except CliError as exc:
         error(str(exc))
         return exc.code
-    except (PluginStartupError, MigrationRequired) as exc:
+    except Exception as exc:
+        code = _known_failure(exc, settings, debug)
+        if code is None:
+            raise
+        return code
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as exc:
+        raise CliError(f"invalid setting: {describe_settings_error(exc)}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CliError(f"invalid setting: {config_file_path()} is not valid TOML: {exc}") from exc
+
+
+def _known_failure(exc: Exception, settings: Settings | None, debug: bool) -> int | None:
+    """Print a failure an operator can fix as one line and return its exit code; None for a bug.
+
+    The failure's classes are looked up only now: their modules are loaded already if one of
+    them was raised, and ``--help`` never pays for importing them."""
+    if _is(exc, "modular_server.core.plugins", "PluginStartupError") or _is(
+        exc, "modular_server.core.migrator", "MigrationRequired"
+    ):
         error(str(exc))
         return 2
-    except Problem as exc:
-        error(exc.detail)
+    if _is(exc, "modular_server.core.errors", "Problem"):
+        error(getattr(exc, "detail", str(exc)))
         return 1
-    except (DBAPIError, OSError) as exc:
-        explained = database_error(exc, settings) if settings is not None else None
+    if settings is not None and (isinstance(exc, OSError) or _is(exc, "sqlalchemy.exc", "DBAPIError")):
+        from modular_server.cli.errors import database_error
+
+        explained = database_error(exc, settings)
         if explained is None:
-            raise
+            return None
         if debug:
             traceback.print_exc()
         error(explained)
         return 2
+    return None
+
+
+def _is(exc: Exception, module: str, name: str) -> bool:
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, getattr(loaded, name))

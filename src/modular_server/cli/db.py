@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING, Any
 
 from modular_server.cli.output import CliError, console, line, literal, print_json
 from modular_server.cli.plugins import known_plugin
+from modular_server.cli.session import Session
 from modular_server.core.migrator import HistoryStatus
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +29,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, app: FastAPI) -> int:
+def run(args: argparse.Namespace, session: Session) -> int:
+    # migrations need the plugins' models and histories, not their routers
+    app = session.app(routes=False)
     if args.action == "revision":
         return _revision(args, app)
 

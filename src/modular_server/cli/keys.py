@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
 from rich.table import Table
 
 from modular_server.cli.output import CliError, console, line, literal, print_json
+from modular_server.cli.session import Session
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -22,13 +26,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, app: FastAPI) -> int:
+def run(args: argparse.Namespace, session: Session) -> int:
     if args.action in ("create", "revoke") and not args.name:
         raise CliError(f"keys {args.action} needs a name")
+    # keys live in the core's tables: only the core's schema must be current; no plugin is loaded
+    app = session.app(plugins=False)
 
     async def main() -> int:
-        async with app.router.lifespan_context(app):
+        try:
+            await app.state.migrator.ensure_current(app.state.settings.migrate_on_startup)
             return await _work(args, app)
+        finally:
+            await app.state.db.dispose()
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
 
     return asyncio.run(main())
 

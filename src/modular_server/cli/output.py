@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.text import Text
+if TYPE_CHECKING:
+    # imported where used: `--help` and one-line errors print without loading rich
+    from rich.console import Console
+    from rich.text import Text
 
 #: piped output is never cut or wrapped: a line as long as its text
 _UNLIMITED_WIDTH = 100_000
@@ -28,6 +30,8 @@ class CliError(Exception):
 
 def console() -> Console:
     """A console that never interprets emoji codes nor cuts lines when stdout is not a terminal."""
+    from rich.console import Console
+
     out = Console(emoji=False, highlight=False)
     if not out.is_terminal:
         out = Console(emoji=False, highlight=False, width=_UNLIMITED_WIDTH, soft_wrap=True)
@@ -36,11 +40,15 @@ def console() -> Console:
 
 def literal(text: str, style: str = "") -> Text:
     """Text printed exactly as written (never parsed as markup)."""
+    from rich.text import Text
+
     return Text(text, style=style)
 
 
 def line(*parts: str | tuple[str, str]) -> Text:
     """One line from plain parts and (text, style) parts; none of them is parsed as markup."""
+    from rich.text import Text
+
     return Text.assemble(*parts)
 
 

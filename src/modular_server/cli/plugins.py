@@ -13,15 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI
 from rich.table import Table
 
 from modular_server.authoring import command as new_plugin
-from modular_server.cli.check import rehearse
 from modular_server.cli.output import CliError, console, line, literal, print_json
+from modular_server.cli.session import Session
 from modular_server.core.graph import find_cycle
 from modular_server.core.states import PluginState
-from modular_server.core.system import plugins_document
 
 STATE_STYLE = {"active": "green", "disabled": "dim", "degraded": "yellow", "skipped": "yellow"}
 
@@ -30,7 +28,7 @@ STATE_STYLE = {"active": "green", "disabled": "dim", "degraded": "yellow", "skip
 class Action:
     help: str
     configure: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace, FastAPI], int]
+    run: Callable[[argparse.Namespace, Session], int]
 
 
 def known_plugin(host: Any, name: str) -> Any:
@@ -60,15 +58,26 @@ def _configure_list(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help="only these plugins")
 
 
-def _list(args: argparse.Namespace, app: FastAPI) -> int:
-    host = app.state.host
-    for name in args.names:
-        known_plugin(host, name)
-    document = plugins_document(host)
+def _list(args: argparse.Namespace, session: Session) -> int:
+    from modular_server.core.system import plugins_document
+
     check = None
     if args.check:
+        # the check loads what the server loads, routers included
+        from modular_server.cli.check import rehearse
+
+        app = session.app(routes=True)
+        for name in args.names:
+            known_plugin(app.state.host, name)
         check = asyncio.run(rehearse(app))
-        document = {**plugins_document(check.host), "migrations": [m.as_dict() for m in check.migrations]}
+        document = plugins_document(check.host)
+    else:
+        host = session.host()
+        for name in args.names:
+            known_plugin(host, name)
+        document = plugins_document(host)
+    if check is not None:
+        document = {**document, "migrations": [m.as_dict() for m in check.migrations]}
         document["notes"] = check.notes
     if args.names:
         document["items"] = [item for item in document["items"] if item["name"] in args.names]
@@ -127,9 +136,9 @@ def _print_check(document: Mapping[str, Any], failed: Sequence[str]) -> None:
         out.print(literal(f"check failed: not active: {what}", "red"))
 
 
-def _check(args: argparse.Namespace, app: FastAPI) -> int:
+def _check(args: argparse.Namespace, session: Session) -> int:
     args.check = True
-    return _list(args, app)
+    return _list(args, session)
 
 
 # --- graph ---------------------------------------------------------------------------------
@@ -155,7 +164,8 @@ def graph_document(host: Any, only: str | None = None) -> dict[str, Any]:
                 "name": name,
                 "state": record.state.value,
                 "requires": sorted(record.requires),
-                "imported": record.spec is not None,
+                "imported": record.obj is not None,
+                "declared": record.spec is not None,
                 "cycle": on_cycle.get(name),
             }
         )
@@ -184,8 +194,8 @@ def _closure(requires: Mapping[str, Sequence[str]], name: str) -> set[str]:
     return seen
 
 
-def _graph(args: argparse.Namespace, app: FastAPI) -> int:
-    host = app.state.host
+def _graph(args: argparse.Namespace, session: Session) -> int:
+    host = session.host()
     if args.name:
         known_plugin(host, args.name)
     document = graph_document(host, args.name)
@@ -196,8 +206,8 @@ def _graph(args: argparse.Namespace, app: FastAPI) -> int:
     for index, plugin in enumerate(document["plugins"], 1):
         if plugin["cycle"]:
             why = ("on a dependency cycle: " + " -> ".join(plugin["cycle"]), "red")
-        elif not plugin["imported"]:
-            why = ("requirements unknown (not imported)", "dim")
+        elif not plugin["declared"]:
+            why = ("requirements unknown (not imported, no plugin.toml)", "dim")
         elif plugin["requires"]:
             why = (f"after {', '.join(plugin['requires'])}", "")
         else:
@@ -240,5 +250,5 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action.configure(sub)
 
 
-def run(args: argparse.Namespace, app: FastAPI) -> int:
-    return ACTIONS[args.action or "list"].run(args, app)
+def run(args: argparse.Namespace, session: Session) -> int:
+    return ACTIONS[args.action or "list"].run(args, session)

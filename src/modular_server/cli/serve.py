@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-
-from fastapi import FastAPI
+import asyncio
+from typing import TYPE_CHECKING
 
 from modular_server.cli.output import CliError
-from modular_server.core.app import create_app
+from modular_server.cli.session import Session
+from modular_server.core.logs import uvicorn_log_config
 from modular_server.core.secret import InsecureSecretKey, require_own_secret
-from modular_server.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -19,18 +22,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, app: FastAPI) -> int:
+def run(args: argparse.Namespace, session: Session) -> int:
     import uvicorn
 
-    settings: Settings = app.state.settings
+    settings = session.settings
     workers = args.workers or settings.workers
     try:
         require_own_secret(settings, workers)
     except InsecureSecretKey as exc:
         raise CliError(str(exc), code=2) from exc
     # Each worker builds its own app from the environment; build one here first so that strict
-    # mode fails fast, before uvicorn forks workers.
-    create_app(settings)
+    # mode, an unreachable database or a schema that is behind fail once, as one line, before
+    # uvicorn forks workers (a worker's failing start-up would print a traceback per worker).
+    asyncio.run(_preflight(session.app(routes=True)))
     uvicorn.run(
         "modular_server.core.app:app_factory",
         factory=True,
@@ -38,7 +42,18 @@ def run(args: argparse.Namespace, app: FastAPI) -> int:
         port=args.port or settings.port,
         workers=workers,
         log_level=settings.log_level,
+        log_config=uvicorn_log_config(settings),
         proxy_headers=True,
         timeout_graceful_shutdown=30,
     )
     return 0
+
+
+async def _preflight(app: FastAPI) -> None:
+    """The database answers and its schema is current (migrated here when allowed)."""
+    try:
+        await app.state.migrator.ensure_current(app.state.settings.migrate_on_startup)
+    finally:
+        await app.state.db.dispose()
+        if app.state.redis is not None:
+            await app.state.redis.aclose()

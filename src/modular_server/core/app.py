@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -40,15 +41,17 @@ def create_app(
     *,
     sources: Sequence[PluginSource] | None = None,
     extra_sources: Iterable[PluginSource] = (),
+    routes: bool = True,
 ) -> FastAPI:
     """Build the application. ``sources`` replaces entry-point discovery (tests);
-    ``extra_sources`` adds plugins to the discovered ones.
+    ``extra_sources`` adds plugins to the discovered ones; ``routes=False`` leaves the
+    plugins' routers out (command-line tools that serve no request).
 
     Raises :class:`~modular_server.core.plugins.PluginStartupError` in strict mode when an
     enabled plugin cannot be loaded.
     """
     settings = settings or Settings()
-    host = PluginHost(settings)
+    host = PluginHost(settings, routes=routes)
     found = list(discover_entry_points() if sources is None else sources) + list(extra_sources)
     host.load(found)
     host.raise_if_strict()
@@ -208,8 +211,19 @@ def _redis_client(settings: Settings) -> Any:
 
 
 def app_factory() -> FastAPI:
-    """Entry for ``uvicorn --factory`` (each worker builds its app from the environment)."""
-    settings = Settings()
+    """Entry for ``uvicorn --factory`` (each worker builds its app from the environment).
+
+    A bad setting ends the worker with one line on stderr, as the command line reports it."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from modular_server.settings.errors import describe_settings_error
+
+    try:
+        settings = Settings()
+    except (ValidationError, SettingsError) as exc:
+        print(f"error: invalid setting: {describe_settings_error(exc)}", file=sys.stderr)
+        raise SystemExit(2) from None
     configure_logging(settings)
     # `serve` checks with its --workers first; this covers `uvicorn --factory` started directly
     require_own_secret(settings, settings.workers)

@@ -7,10 +7,13 @@ through :class:`PluginHostView` only.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection
+
+if TYPE_CHECKING:
+    from modular_server.core.database import Database
 
 T = TypeVar("T")
 
@@ -54,3 +57,10 @@ def settings_of(owner: Starlette | HTTPConnection, name: str, kind: type[T]) -> 
     if not isinstance(found, kind):
         raise LookupError(f"plugin {name!r} has no settings of type {kind.__name__}")
     return found
+
+
+def database_of(owner: Starlette | HTTPConnection) -> Database:
+    """The app's :class:`Database`, for work outside a request (startup, background jobs,
+    health checks); inside a route, take ``ReadSession`` or ``DatabaseDep`` instead."""
+    app = owner.app if isinstance(owner, HTTPConnection) else owner
+    return cast("Database", app.state.db)

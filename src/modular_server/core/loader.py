@@ -1,8 +1,8 @@
 """Loading plugins: sources -> records with a state each.
 
-Pipeline per plugin (after Home Assistant): selection -> requirements -> import ->
-spec/contract -> dependency graph -> register hooks (typo check) -> settings -> models ->
-routes. One plugin's failure never stops the others; every outcome is a
+Pipeline per plugin (after Home Assistant): selection -> manifest (``plugin.toml``, read
+without importing) -> requirements -> import -> spec/contract -> dependency graph -> register
+hooks (typo check) -> settings -> models -> routes. One plugin's failure never stops the others; every outcome is a
 :class:`PluginRecord` with a state, reason and hint. ``startup`` runs later (the host's
 lifecycle); migrations run in between (the migrator).
 
@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -65,8 +66,13 @@ class PluginLoader:
         records: dict[str, PluginRecord],
         table_owner: dict[str, str],
         dispatcher: Dispatcher,
+        *,
+        routes: bool = True,
     ) -> None:
         self.settings = settings
+        #: False: the plugins' routers are neither imported nor checked (command-line tools that
+        #: never serve a request start faster; `plugins --check` and `serve` load them)
+        self.routes = routes
         self.pm = pm
         self.records = records
         self.table_owner = table_owner
@@ -96,7 +102,10 @@ class PluginLoader:
     # --- import ----------------------------------------------------------------------------
 
     def _import(self, source: PluginSource) -> PluginRecord:
-        record = PluginRecord(source=source)
+        # what the manifest declares is known before (and without) importing: a plugin that is
+        # never imported still answers 503 under its real prefixes and shows its requirements
+        declared = source.manifest.spec if source.manifest is not None else None
+        record = PluginRecord(source=source, spec=declared)
         if source.selected is False:
             record.fail(PluginState.DISABLED, NOT_SELECTED, f"select {source.name!r} to load it")
             return record
@@ -106,6 +115,12 @@ class PluginLoader:
                 "disabled by configuration",
                 f"remove {source.name!r} from plugins.disabled / add it to plugins.enabled",
             )
+            return record
+        if source.manifest_error:
+            record.fail(PluginState.IMPORT_ERROR, source.manifest_error, "fix the plugin's plugin.toml")
+            return record
+        if declared is not None and (problem := self._check_spec(record, declared)):
+            record.fail(*problem)
             return record
         missing = missing_requirements(source.requirements)
         if missing:
@@ -129,24 +144,40 @@ class PluginLoader:
                 )
                 record.fail(*describe_import_failure(source, exc))
                 return record
-        spec = getattr(obj, "PLUGIN", None)
+        spec = getattr(obj, "PLUGIN", declared)
         if not isinstance(spec, PluginSpec):
             record.fail(
                 PluginState.IMPORT_ERROR,
                 "the plugin object has no PLUGIN = PluginSpec(...)",
-                "declare PLUGIN = PluginSpec(name=...) in the plugin module",
+                "declare PLUGIN = PluginSpec(name=...) in the plugin module, or a plugin.toml in its package",
             )
             return record
         record.obj, record.spec = obj, spec
-        if spec.name != source.name:
+        if declared is not None and spec != declared:
+            differing = [f.name for f in fields(PluginSpec) if getattr(spec, f.name) != getattr(declared, f.name)]
+            record.spec = declared  # what the kernel told before importing stays what it tells
             record.fail(
                 PluginState.IMPORT_ERROR,
-                f"entry point {source.name!r} loads plugin named {spec.name!r}",
+                f"PLUGIN differs from plugin.toml in {', '.join(differing)}",
+                "declare the plugin once: PLUGIN = PluginSpec.from_manifest(__name__)",
+            )
+        elif problem := self._check_spec(record, spec):
+            record.fail(*problem)
+        return record
+
+    @staticmethod
+    def _check_spec(record: PluginRecord, spec: PluginSpec) -> tuple[PluginState, str, str] | None:
+        """Name, contract and Python packages of ``spec`` (declared or imported): the failure
+        ``(state, reason, hint)``, or None when the plugin can go on."""
+        if spec.name != record.name:
+            return (
+                PluginState.IMPORT_ERROR,
+                f"entry point {record.name!r} loads plugin named {spec.name!r}",
                 "make both names equal",
             )
-        elif spec.contract != CONTRACT_VERSION:
+        if spec.contract != CONTRACT_VERSION:
             newer = spec.contract > CONTRACT_VERSION
-            record.fail(
+            return (
                 PluginState.SETUP_FAILED,
                 f"written for plugin contract {spec.contract}; this server implements contract {CONTRACT_VERSION}",
                 "upgrade modular-server to a version implementing contract "
@@ -154,13 +185,13 @@ class PluginLoader:
                 if newer
                 else "install a version of the plugin made for this server",
             )
-        elif missing := missing_modules(spec.python_packages):
-            record.fail(
+        if missing := missing_modules(spec.python_packages):
+            return (
                 PluginState.MISSING_DEPENDENCY,
                 f"missing Python packages: {', '.join(missing)}",
                 spec.install_hint or f"pip install {' '.join(missing)}",
             )
-        return record
+        return None
 
     # --- graph -----------------------------------------------------------------------------
 
@@ -232,7 +263,7 @@ class PluginLoader:
                 modules = self._model_modules(record)
                 self._own_tables(record, modules)
                 record.migrations = self._migrations_of(record)
-                routers = self._routers_of(record)
+                routers = self._routers_of(record) if self.routes else []
                 self._check_prefixes(record, routers)
                 record.routers = routers
             except Exception as exc:  # plugin code: report, never crash the server

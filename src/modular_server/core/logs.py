@@ -39,3 +39,28 @@ def configure_logging(settings: Settings) -> None:
     root.propagate = False
     # aiosqlite logs every statement with its parameter values at DEBUG: never let it
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
+
+
+def uvicorn_log_config(settings: Settings) -> dict[str, Any]:
+    """uvicorn's logging configuration (``uvicorn.run(log_config=...)``, applied in every
+    worker): with ``log_format=json`` its server and access lines are JSON objects like ours;
+    with text, uvicorn's own configuration."""
+    if settings.log_format != "json":
+        from uvicorn.config import LOGGING_CONFIG
+
+        return LOGGING_CONFIG
+    formatter = {"()": f"{JsonFormatter.__module__}.{JsonFormatter.__qualname__}"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": formatter},
+        "handlers": {
+            "default": {"formatter": "json", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+            "access": {"formatter": "json", "class": "logging.StreamHandler", "stream": "ext://sys.stdout"},
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
+            "uvicorn.error": {"level": "INFO"},
+            "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        },
+    }

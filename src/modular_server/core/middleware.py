@@ -89,6 +89,10 @@ class RequestLifecycle:
                         if cached is not None:
                             await self._respond(ctx, send, cached.status, list(cached.headers), cached.body)
                             return
+                elif self._resolve(scope)[0] is None and (page := self._inactive_plugin(ctx)) is not None:
+                    # a public page (e.g. /metrics) of a plugin that is not serving: 503, not 404
+                    await self._respond(ctx, send, *_plugin_unavailable(page))
+                    return
                 await self.app(scope, receive, self._sender(ctx, send))
             except Exception as exc:
                 if ctx.status_code is not None:
@@ -157,18 +161,7 @@ class RequestLifecycle:
             return _problem(403, f"this operation needs the {needed!r} scope", "forbidden", required_scope=needed)
         ctx.extras["admin_action"] = needed == "admin" and ctx.method not in ("GET", "HEAD", "OPTIONS")
         unavailable = self._inactive_plugin(ctx)
-        if unavailable is not None:
-            record = unavailable
-            return _problem(
-                503,
-                f"plugin {record.name!r} is {record.state.value}: {record.reason}",
-                "plugin-unavailable",
-                plugin=record.name,
-                state=record.state.value,
-                hint=record.hint,
-                extra_headers=[(b"retry-after", b"60")],
-            )
-        return None
+        return None if unavailable is None else _plugin_unavailable(unavailable)
 
     def _resolve(self, scope: Scope) -> _Resolved:
         key = (scope["method"], scope["path"])
@@ -277,6 +270,18 @@ def _problem(
     body = problem_body(status, detail, slug=slug, **extra)
     headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
     return status, headers + (extra_headers or []), body
+
+
+def _plugin_unavailable(record: Any) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    return _problem(
+        503,
+        f"plugin {record.name!r} is {record.state.value}: {record.reason}",
+        "plugin-unavailable",
+        plugin=record.name,
+        state=record.state.value,
+        hint=record.hint,
+        extra_headers=[(b"retry-after", b"60")],
+    )
 
 
 def _under_prefix(path: str, prefix: str) -> bool:

@@ -47,7 +47,7 @@ class PluginStartupError(RuntimeError):
 class PluginHost:
     """Owns the pluggy manager and every plugin's record, settings and runtime data."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, routes: bool = True) -> None:
         self.settings = settings
         self.pm = pluggy.PluginManager(PROJECT_NAME)
         self.pm.add_hookspecs(specs)
@@ -57,7 +57,7 @@ class PluginHost:
         self.data: dict[str, Any] = {}
         self.builtin_names: set[str] = set()
         self.dispatcher = Dispatcher(self.pm, self.records, settings)
-        self.loader = PluginLoader(settings, self.pm, self.records, self.table_owner, self.dispatcher)
+        self.loader = PluginLoader(settings, self.pm, self.records, self.table_owner, self.dispatcher, routes=routes)
 
     @property
     def order(self) -> list[str]:

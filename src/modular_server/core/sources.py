@@ -12,6 +12,8 @@ from typing import Any
 
 from packaging.requirements import Requirement
 
+from modular_server.hooks.manifest import Manifest, ManifestError, read_manifest
+
 ENTRY_POINT_GROUP = "modular_server.plugins"
 
 
@@ -30,6 +32,10 @@ class PluginSource:
     #: False: installed but left out by a selection (the test harness's ``only=``); the kernel
     #: records it as disabled, "not selected", and never imports it
     selected: bool = True
+    #: the plugin's ``plugin.toml``, read without importing it (None: it has none)
+    manifest: Manifest | None = None
+    #: why its ``plugin.toml`` could not be read ("" when it could, or there is none)
+    manifest_error: str = ""
 
     def deselected(self) -> PluginSource:
         return replace(self, selected=False)
@@ -51,6 +57,7 @@ class PluginSource:
             requirements=tuple(requirements),
             origin=module,
             module=module,
+            **_manifest_of(module),
         )
 
     @classmethod
@@ -71,7 +78,16 @@ class PluginSource:
             origin=origin,
             extras=extras,
             module=entry_point.module,
+            **_manifest_of(entry_point.module),
         )
+
+
+def _manifest_of(module: str) -> dict[str, Any]:
+    """The ``manifest``/``manifest_error`` fields of a source for the package ``module``."""
+    try:
+        return {"manifest": read_manifest(module)}
+    except (ManifestError, OSError, UnicodeDecodeError) as exc:
+        return {"manifest_error": str(exc)}
 
 
 def discover_entry_points() -> list[PluginSource]:

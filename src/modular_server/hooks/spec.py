@@ -1,5 +1,7 @@
 """PluginSpec: what a plugin declares about itself."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 
 from modular_server.hooks.markers import CONTRACT_VERSION
@@ -23,3 +25,15 @@ class PluginSpec:
     install_hint: str | None = None
     contract: int = CONTRACT_VERSION
     tags: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_manifest(cls, package: str) -> PluginSpec:
+        """The spec declared in the ``plugin.toml`` of ``package`` (``PLUGIN =
+        PluginSpec.from_manifest(__name__)``): one declaration, read by the kernel without
+        importing the plugin (docs/plugins/manifest.md)."""
+        from modular_server.hooks.manifest import read_manifest
+
+        manifest = read_manifest(package)
+        if manifest is None:
+            raise LookupError(f"package {package!r} has no plugin.toml")
+        return manifest.spec

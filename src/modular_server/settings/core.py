@@ -29,7 +29,9 @@ class PluginSelection(BaseSettings):
 
     model_config = SettingsConfigDict(extra="forbid")
 
+    #: the plugins to load; unset: every discovered plugin
     enabled: list[str] | None = None
+    #: plugins never loaded (and never imported)
     disabled: list[str] = Field(default_factory=list)
 
     def allows(self, name: str) -> bool:
@@ -51,35 +53,52 @@ class Settings(BaseSettings):
         extra="allow",
     )
 
+    #: or ``postgresql+asyncpg://user@host/db`` (extra ``postgres``)
     database_url: str = "sqlite+aiosqlite:///./modular-server.db"
     database_replica_urls: list[str] = Field(
         default_factory=list, description="read replicas: GET routes read from them, writes use the primary"
     )
+    #: PostgreSQL pool size (and as much overflow)
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    #: connect/lock wait; queries time out after 6x this
     database_timeout_seconds: float = Field(default=10.0, gt=0)
+    #: empty: no Redis; e.g. ``redis://127.0.0.1:6379/0`` (extra ``redis``)
     redis_url: str = ""
     redis_prefix: str = Field(default="ms:", description="prefix of every Redis key and channel of this deployment")
     redis_timeout_seconds: float = Field(default=0.05, gt=0, description="per Redis call; Redis is an accelerator")
     redis_retry_seconds: float = Field(
         default=2.0, gt=0, description="after a Redis failure, in-process fallbacks are used this long before a retry"
     )
+    #: upgrade the schema at startup, or refuse to start saying which command to run;
+    #: unset: on for SQLite, off otherwise
     auto_migrate: bool | None = None
+    #: where plugins keep files (e.g. the anomaly models)
     data_dir: Path = Path("modular-server-data")
 
+    #: which plugins load (``enabled``: None = all; ``disabled``); a disabled plugin is never imported
     plugins: PluginSelection = Field(default_factory=PluginSelection)
+    #: any enabled plugin that does not become active stops startup (exit non-zero, full report)
     strict_plugins: bool = False
+    #: per-plugin limit for ``startup``/``shutdown``
     startup_timeout_seconds: float = Field(default=15.0, gt=0)
+    #: consecutive failures of one observer hook before its plugin is switched to ``degraded``
     observer_failure_limit: int = Field(default=5, ge=1)
     observer_timeout_seconds: float = Field(default=2.0, gt=0, description="bound of an observer's awaitable")
     observer_blocking_limit_seconds: float = Field(
         default=0.25, gt=0, description="a synchronous observer call taking longer counts as a failure"
     )
 
+    #: how long a verified key is remembered in process (revocation from another process
+    #: takes up to this long)
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
+    #: larger request bodies answer 413
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    #: origins allowed by CORS; empty: CORS closed
     cors_origins: list[str] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(default=0, ge=0, description="per API key; 0 switches rate limiting off")
+    #: tokens a key may spend at once before the per-minute rate applies
     rate_limit_burst: int = Field(default=60, ge=1)
+    #: never hand SQL parameter values to hooks or logs unless set
     log_sql_parameters: bool = False
     audit_tables: list[str] = Field(
         default_factory=lambda: [
@@ -101,10 +120,14 @@ class Settings(BaseSettings):
         "value on every instance); unset on SQLite: generated once into <data_dir>/secret_key",
     )
 
+    #: for ``modular-server serve``
     host: str = "127.0.0.1"
+    #: for ``modular-server serve``
     port: int = Field(default=8000, ge=1, le=65535)
+    #: for ``modular-server serve``: worker processes
     workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    #: ``json`` prints one object per line with the request id
     log_format: Literal["text", "json"] = "text"
 
     @field_validator("database_url")

@@ -22,15 +22,8 @@ if TYPE_CHECKING:
     from modular_server.plugins.anomaly.settings import AnomalySettings
 
 NAME = "anomaly"
-PLUGIN = PluginSpec(
-    name=NAME,
-    version="0.1.0",
-    description="Anomaly detection (IsolationForest) over stock movements and route performance",
-    requires=("artikel", "lager"),
-    prefixes=("/api/v1/anomalies",),
-    python_packages=("sklearn", "joblib"),
-    install_hint='pip install "modular-server[anomaly]"',
-)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+PLUGIN = PluginSpec.from_manifest(__name__)
 
 
 @hookimpl

@@ -1,5 +1,6 @@
-"""IsolationForest training, scoring and persistence. Imports scikit-learn: load this module
-only from code that runs after the kernel found the ``anomaly`` extra installed.
+"""IsolationForest training, scoring and persistence. scikit-learn, numpy and joblib are
+imported by the functions that use them: a server that never trains, scores or loads a model
+(and every ``modular-server`` command) does not pay for them.
 
 Scores are the forest's anomaly scores in (0, 1] (``-score_samples``): about 0.5 is
 ordinary, towards 1 is isolated quickly, i.e. anomalous. A model flags scores above its
@@ -14,11 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import joblib
-import numpy as np
-from sklearn.ensemble import IsolationForest
+if TYPE_CHECKING:
+    from sklearn.ensemble import IsolationForest
 
 SEED = 4711
 
@@ -35,6 +35,8 @@ class Trained:
     trained_at: datetime
 
     def scores(self, vectors: Sequence[Sequence[float]]) -> list[float]:
+        import numpy as np
+
         return [float(s) for s in -self.forest.score_samples(np.asarray(vectors, dtype=float))]
 
 
@@ -49,6 +51,9 @@ def fit(
     stats: dict[str, Any],
     trained_at: datetime,
 ) -> Trained:
+    import numpy as np
+    from sklearn.ensemble import IsolationForest
+
     forest = IsolationForest(n_estimators=n_estimators, contamination=contamination, random_state=SEED, n_jobs=1)
     forest.fit(np.asarray(vectors, dtype=float))
     return Trained(
@@ -72,6 +77,8 @@ def file_name(key: str, trained_at: datetime) -> str:
 
 
 def save(model: Trained, directory: Path) -> str:
+    import joblib
+
     directory.mkdir(parents=True, exist_ok=True)
     name = file_name(model.key, model.trained_at)
     temporary = directory / (name + ".tmp")
@@ -81,4 +88,6 @@ def save(model: Trained, directory: Path) -> str:
 
 
 def load(directory: Path, name: str) -> Trained:
+    import joblib
+
     return joblib.load(directory / name)

@@ -11,13 +11,8 @@ from modular_server.plugin import PluginSpec, hookimpl
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
-PLUGIN = PluginSpec(
-    name="artikel",
-    version="0.1.0",
-    description="Artikel and Einheiten (units with conversion)",
-    requires=(),
-    prefixes=("/api/v1/artikel", "/api/v1/einheiten"),
-)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+PLUGIN = PluginSpec.from_manifest(__name__)
 
 
 @hookimpl

@@ -5,7 +5,7 @@ Domain plugins never call it: it answers in ``lookup_response`` before the handl
 ``request_finished`` and evicts in ``changes_committed``; without it ``@cached`` is inert.
 How responses and changes are named (tags) is in :mod:`.tags`; why a write is acknowledged
 only after its invalidation, in :mod:`.runtime`; the Redis scheme in :mod:`.remote`; the
-operator's view in ``docs/cache.md``.
+operator's view in ``docs/design/cache.md`` (settings: ``docs/configuration.md``).
 """
 
 from __future__ import annotations
@@ -23,12 +23,8 @@ if TYPE_CHECKING:
     from modular_server.plugins.cache.settings import CacheSettings
 
 NAME = "cache"
-PLUGIN = PluginSpec(
-    name=NAME,
-    version="1.0.0",
-    description="Two-level response cache (in process + Redis) with tag invalidation on commit",
-    prefixes=("/api/v1/cache",),
-)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+PLUGIN = PluginSpec.from_manifest(__name__)
 
 
 @hookimpl

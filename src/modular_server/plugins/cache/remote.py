@@ -57,6 +57,8 @@ MAX_OWED_TAGS = 10_000
 ACK_POLL_SECONDS = 0.0005
 ACK_KEY_MS = 10_000
 GENERATION_MARGIN_SECONDS = 60
+#: a process announced as starting longer ago than this has died while starting (or hangs)
+STARTING_SECONDS = 300
 
 
 class Fetched:
@@ -98,6 +100,9 @@ class RemoteCache:
         self.breaker = RedisBreaker("cache", settings.redis_retry_seconds, log, "serving from L1 only")
         #: tags whose invalidation has not reached Redis yet
         self.owed: set[str] = set()
+        #: origin -> when it subscribed, for processes that have not looked up any response yet:
+        #: their L1 is empty, so their late acknowledgement cannot leave a stale entry anywhere
+        self._starting = f"{prefix}starting"
 
     # --- state -----------------------------------------------------------------------------
 
@@ -203,12 +208,40 @@ class RemoteCache:
                 self.breaker.failed("acknowledgements", exc)
                 return
             if time.monotonic() >= deadline:
-                self.ack_timeouts += 1
-                log.warning(
-                    "cache: not every process confirmed an invalidation within %.0f ms", self._ack_timeout * 1000
-                )
+                await self._report_missing_acks(acks, receivers)
                 return
             await asyncio.sleep(ACK_POLL_SECONDS)
+
+    async def _report_missing_acks(self, acks: str, receivers: int) -> None:
+        """Warn about a process that is late to apply an invalidation - unless every late one
+        is still starting: a process has an empty L1 until it looks up its first response, and
+        while its start-up keeps its event loop busy it cannot acknowledge in time."""
+        try:
+            acknowledged = await self.client.llen(acks)
+            starting = await self.client.hgetall(self._starting)
+        except self._errors as exc:
+            self.breaker.failed("acknowledgements", exc)
+            return
+        now = time.time()
+        still_starting = sum(1 for stamp in starting.values() if now - float(stamp) < STARTING_SECONDS)
+        if acknowledged + still_starting >= receivers:
+            log.debug("cache: %d starting process(es) acknowledge late; their L1 is empty", still_starting)
+            return
+        self.ack_timeouts += 1
+        log.warning("cache: not every process confirmed an invalidation within %.0f ms", self._ack_timeout * 1000)
+
+    async def announce(self, *, starting: bool) -> None:
+        """Record this process as starting (subscribed, L1 empty) or no longer starting."""
+        try:
+            if starting:
+                async with self.client.pipeline(transaction=False) as pipe:
+                    pipe.hset(self._starting, self.origin, str(time.time()))
+                    pipe.expire(self._starting, STARTING_SECONDS)
+                    await pipe.execute()
+            else:
+                await self.client.hdel(self._starting, self.origin)
+        except self._errors as exc:
+            self.breaker.failed("announce", exc)
 
     async def acknowledge(self, acks: str) -> None:
         """Tell the writer that this process has applied its invalidation."""

@@ -85,6 +85,8 @@ class CacheRuntime:
         #: those of them that gave up after lock_ms and computed too
         self.waited_for_other_process = 0
         self.gave_up_waiting = 0
+        #: a response was looked up: from now on L1 may hold entries (see RemoteCache.announce)
+        self._looked_up = False
 
     # --- life ------------------------------------------------------------------------------
 
@@ -107,6 +109,8 @@ class CacheRuntime:
         await self.remote.probe()  # opens a pooled connection now, not within the first lookup's timeout
         with contextlib.suppress(TimeoutError):  # Redis may be down at startup: L1 until it is back
             await asyncio.wait_for(self.subscriber.subscribed.wait(), SUBSCRIBE_WAIT_SECONDS)
+        # until its first lookup this process holds nothing a late acknowledgement could leave stale
+        await self.remote.announce(starting=True)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -115,7 +119,14 @@ class CacheRuntime:
         if self.subscriber is not None:
             await self.subscriber.aclose()
         if self.remote is not None:
+            if not self._looked_up:
+                await self.remote.announce(starting=False)
             await self.remote.aclose()
+
+    def _first_lookup(self) -> None:
+        self._looked_up = True
+        if self.remote is not None:
+            self._tasks.append(asyncio.get_running_loop().create_task(self.remote.announce(starting=False)))
 
     async def _keep_trying(self) -> None:
         assert self.remote is not None
@@ -127,6 +138,8 @@ class CacheRuntime:
     # --- lookup ----------------------------------------------------------------------------
 
     def lookup(self, ctx: RequestContext, headers: Headers) -> CachedResponse | Awaitable[CachedResponse | None] | None:
+        if not self._looked_up:
+            self._first_lookup()
         if ctx.method != "GET" or not self.settings.enabled:
             return None
         route = ctx.route

@@ -14,15 +14,8 @@ if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
     from pydantic import BaseModel
 
-PLUGIN = PluginSpec(
-    name="chargen",
-    version="0.1.0",
-    description="Chargen (batches) with MHD, status, recall and genealogy",
-    requires=("artikel",),
-    # the availability view is about batches (FEFO by MHD), so chargen serves it under the
-    # artikel URL; artikel cannot know about batches (chargen requires artikel, not the reverse)
-    prefixes=("/api/v1/chargen", "/api/v1/artikel/{artikel_id}/verfuegbarkeit"),
-)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+PLUGIN = PluginSpec.from_manifest(__name__)
 
 
 @hookimpl

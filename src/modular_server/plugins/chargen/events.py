@@ -1,6 +1,7 @@
 """Domain event types raised by the chargen plugin (``DomainEvent.type``), in one place.
 
-Payloads always carry ``charge_id``, ``artikel_id`` and ``nummer``; see docs/inventory-artikel-chargen.md.
+Payloads always carry ``charge_id``, ``artikel_id`` and ``nummer``; see docs/api/artikel-chargen.md
+("Domain events").
 """
 
 from __future__ import annotations

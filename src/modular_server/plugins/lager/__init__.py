@@ -11,13 +11,8 @@ from modular_server.plugin import CliCommand, PluginSpec, hookimpl
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
-PLUGIN = PluginSpec(
-    name="lager",
-    version="0.1.0",
-    description="Lager, Lagerorte, the movement ledger and stock balances",
-    requires=("artikel", "chargen"),
-    prefixes=("/api/v1/lager", "/api/v1/lagerorte", "/api/v1/bestand", "/api/v1/bewegungen"),
-)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+PLUGIN = PluginSpec.from_manifest(__name__)
 
 
 @hookimpl

@@ -22,12 +22,8 @@ if TYPE_CHECKING:
     from modular_server.plugins.monitoring.settings import MonitoringSettings
 
 NAME = "monitoring"
-PLUGIN = PluginSpec(
-    name=NAME,
-    version="0.1.0",
-    description="Endpoint profiling, slow-query and N+1 detection, Prometheus metrics, performance dashboard",
-    prefixes=("/api/v1/performance", "/metrics", "/db-performance"),
-)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+PLUGIN = PluginSpec.from_manifest(__name__)
 
 
 @hookimpl
@@ -58,6 +54,10 @@ def register_routes() -> list[APIRouter]:
 
 @hookimpl
 async def startup(app: FastAPI, settings: MonitoringSettings) -> None:
+    if getattr(app.state, "cli_command", None):
+        # a `modular-server` command (demo-data, keys...) is not traffic: its statements would
+        # show as slow queries without a route and its flushes as one more worker
+        return
     from modular_server.plugins.monitoring.runtime import Monitor
 
     monitor = Monitor(app, settings)

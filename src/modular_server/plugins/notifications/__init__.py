@@ -24,12 +24,8 @@ if TYPE_CHECKING:
     from modular_server.plugins.notifications.settings import NotificationsSettings
 
 NAME = "notifications"
-PLUGIN = PluginSpec(
-    name=NAME,
-    version="0.1.0",
-    description="Notifications from domain events: API, Server-Sent Events, signed webhooks, daily check",
-    prefixes=("/api/v1/notifications",),
-)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+PLUGIN = PluginSpec.from_manifest(__name__)
 
 
 @hookimpl

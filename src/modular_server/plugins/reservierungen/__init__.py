@@ -14,13 +14,8 @@ if TYPE_CHECKING:
 
     from modular_server.plugins.reservierungen.settings import ReservierungenSettings
 
-PLUGIN = PluginSpec(
-    name="reservierungen",
-    version="0.1.0",
-    description="Batch reservations with FEFO allocation",
-    requires=("artikel", "chargen", "lager"),
-    prefixes=("/api/v1/reservierungen",),
-)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+PLUGIN = PluginSpec.from_manifest(__name__)
 
 
 @hookimpl

@@ -1,0 +1,100 @@
+"""Issue 14.10: `serve` - JSON logs include uvicorn's lines; a bad setting or an unusable
+database is one line on stderr, also with several workers (never a traceback per worker)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.cli.test_startup import FIRST_PARTY
+from tests.core.cli import CONSOLE_SCRIPT, clean_environment, run
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_live(port: int, server: subprocess.Popen[str]) -> None:
+    # bounds a hanging start only; not a claim about speed
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, server.communicate()
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("the server did not come up")
+
+
+def test_json_log_format_makes_uvicorn_lines_json_too(database_url, tmp_path):
+    port = _free_port()
+    env = clean_environment(database_url, plugins__enabled=json.dumps(FIRST_PARTY), log_format="json", log_level="info")
+    server = subprocess.Popen(
+        [str(CONSOLE_SCRIPT), "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_until_live(port, server)
+        assert httpx.get(f"http://127.0.0.1:{port}/health/live").status_code == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=60)
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    entries = [json.loads(line) for line in lines]  # every line parses: no plain text left
+    loggers = {entry["logger"] for entry in entries}
+    assert {"uvicorn.error", "uvicorn.access"} <= loggers
+    assert any("GET /health/live" in entry["message"] for entry in entries if entry["logger"] == "uvicorn.access")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_bad_setting_is_one_line_on_serve(database_url, tmp_path, workers):
+    env = clean_environment(database_url, port="abc", workers=workers)
+    done = run(["serve"], env, tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: invalid setting: MODULAR_SERVER_PORT must be a whole number: "
+        "Input should be a valid integer, unable to parse string as an integer"
+    ]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_missing_database_is_one_line_on_serve(tmp_path, workers):
+    url = "postgresql+asyncpg://postgres@127.0.0.1:5432/modular_server_no_such_database"
+    env = clean_environment(url, plugins__enabled=json.dumps(FIRST_PARTY), workers=workers)
+    done = run(["serve"], env, tmp_path)
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: the PostgreSQL database 'modular_server_no_such_database' does not exist")
+
+
+def test_the_worker_factory_reports_a_bad_setting_in_one_line(database_url, tmp_path):
+    env = clean_environment(database_url, plugins__enabled=json.dumps(FIRST_PARTY), database_pool_size="many")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from modular_server.core.app import app_factory; app_factory()",
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: invalid setting: MODULAR_SERVER_DATABASE_POOL_SIZE")

@@ -1,0 +1,1 @@
+"""Plugin packages with a plugin.toml, shaped like third-party plugins."""

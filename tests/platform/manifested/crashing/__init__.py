@@ -1,0 +1,3 @@
+"""A plugin that fails to import; its manifest still names its prefixes."""
+
+raise RuntimeError("crashing at import")
