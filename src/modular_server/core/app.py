@@ -13,13 +13,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from modular_server import __version__
-from modular_server.core import health, system
+from modular_server.core import docs, health, system
 from modular_server.core.database import Database
-from modular_server.core.errors import install_error_handlers
+from modular_server.core.errors import PROBLEM_BASE, PROBLEM_TYPES, install_error_handlers
 from modular_server.core.limits import BodySizeLimit
 from modular_server.core.logs import configure_logging
 from modular_server.core.middleware import API_PREFIX, RequestLifecycle
 from modular_server.core.migrator import Migrator
+from modular_server.core.openapi_ids import readable_operation_ids
+from modular_server.core.openapi_links import add_links
+from modular_server.core.openapi_problem import problem_response, problem_schema
 from modular_server.core.pagination import Cursors
 from modular_server.core.plugins import PluginHost
 from modular_server.core.ratelimit import RateLimiter
@@ -80,6 +83,8 @@ def create_app(
         version=__version__,
         description="Inventory API: Artikel, Chargen, Lager, Reservierungen - and every plugin you enable.",
         lifespan=lifespan,
+        docs_url=None,  # served by core.docs with local assets
+        redoc_url=None,
     )
     db.app = app
     host.register_builtin(ApiKeyAuthentication(), "core.api_keys")
@@ -95,6 +100,7 @@ def create_app(
     # request to its route template and owning plugin in one pass over app.router.routes.
     app.router.routes.extend(health.router.routes)
     app.router.routes.extend(system.router.routes)
+    app.router.routes.extend(docs.docs_routes(app.title))
     route_owner: dict[int, str] = {}
     for record in host.active():
         for router in record.routers:
@@ -136,23 +142,7 @@ def create_app(
     return app
 
 
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "title": "Problem",
-    "description": "RFC 9457 problem details; further members depend on the problem type",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "request_id": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object"}},
-    },
-    "additionalProperties": True,
-}
-PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+FASTAPI_VALIDATION_DESCRIPTION = "Validation Error"
 PROBLEM_RESPONSES = {
     "400": "Malformed request (e.g. a tampered cursor)",
     "401": "No valid API key",
@@ -178,7 +168,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         "scheme": "bearer",
         "description": "Authorization: Bearer <key> (create one with `modular-server keys create`)",
     }
-    schema["components"].setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    problem_types = PROBLEM_TYPES
+    schema["components"].setdefault("schemas", {})["Problem"] = problem_schema(problem_types, PROBLEM_BASE)
     schema["components"]["schemas"].pop("HTTPValidationError", None)
     schema["components"]["schemas"].pop("ValidationError", None)
     endpoints = {(getattr(r, "path", None), m): r.endpoint for r in app.routes for m in getattr(r, "methods", ()) or ()}
@@ -187,8 +178,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             # every error of every operation is a problem document (RFC 9457)
             responses = operation.setdefault("responses", {})
             for status, description in PROBLEM_RESPONSES.items():
-                if path.startswith(API_PREFIX) or status in ("422", "500", "503"):
-                    responses[status] = {"description": description, "content": PROBLEM_CONTENT}
+                if path.startswith(API_PREFIX) or status in ("422", "500", "503") or status in responses:
+                    declared = responses.get(status, {}).get("description")  # a route's own words win
+                    if declared == FASTAPI_VALIDATION_DESCRIPTION:
+                        declared = None
+                    responses[status] = problem_response(declared or description, status, problem_types, PROBLEM_BASE)
         if not path.startswith(API_PREFIX):
             continue
         for method, operation in operations.items():
@@ -196,6 +190,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             needed = "admin" if path.startswith("/api/v1/system/") else scope_of(endpoint, method.upper())
             operation["security"] = [{"apiKey": []}]
             operation["x-required-scope"] = needed
+    readable_operation_ids(schema, {key: endpoint.__name__ for key, endpoint in endpoints.items()})
+    add_links(schema)
     app.openapi_schema = schema
     return schema
 
