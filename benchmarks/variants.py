@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,8 @@ def product_env(database_url: str, variant: Variant, work_dir: Path) -> dict[str
         "MODULAR_SERVER_DATA_DIR": str(work_dir / f"data-{variant.name}"),
         # no modular-server.toml of the working directory may change what is measured
         "MODULAR_SERVER_CONFIG": str(work_dir / "no-config.toml"),
+        # on PostgreSQL the server refuses to start without a key of its own
+        "MODULAR_SERVER_SECRET_KEY": secrets.token_urlsafe(32),
     }
 
 

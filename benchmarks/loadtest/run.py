@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import sys
 import tempfile
 import uuid
@@ -120,6 +121,8 @@ def server_spec(config: LoadtestConfig, work_dir: Path) -> ServerSpec:
             "MODULAR_SERVER_LOG_LEVEL": "warning",
             "MODULAR_SERVER_DATA_DIR": str(work_dir / "data"),
             "MODULAR_SERVER_CONFIG": str(work_dir / "no-config.toml"),
+            # a deployment on PostgreSQL with several workers refuses to start without its own key
+            "MODULAR_SERVER_SECRET_KEY": secrets.token_urlsafe(32),
         },
     )
 
