@@ -17,18 +17,18 @@ router = APIRouter(prefix="/health", tags=["health"])
 CHECK_TIMEOUT_SECONDS = 2.0
 
 
-class LiveOut(BaseModel):
+class LivenessOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
 
     status: Literal["ok"]
 
 
-class CheckOut(BaseModel):
+class HealthCheckOut(BaseModel):
     status: Literal["ok", "degraded", "fail"]
     detail: str = Field(description="why a check is degraded or failing; may be set when ok")
 
 
-class ReadyOut(BaseModel):
+class ReadinessOut(BaseModel):
     """The answer of /health/ready (503 with the same body while a check fails)."""
 
     model_config = ConfigDict(
@@ -48,11 +48,11 @@ class ReadyOut(BaseModel):
     )
 
     status: Literal["ok", "degraded", "fail"]
-    checks: dict[str, CheckOut] = Field(description="database, redis and every plugin check by name")
+    checks: dict[str, HealthCheckOut] = Field(description="database, redis and every plugin check by name")
     plugins: dict[str, int] = Field(description="how many plugins are in each state")
 
 
-@router.get("/live", summary="The process is up", response_model=LiveOut)
+@router.get("/live", summary="The process is up", response_model=LivenessOut)
 async def live() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -121,7 +121,7 @@ async def redis_check(request: Request) -> HealthResult:
 @router.get(
     "/ready",
     summary="Database reachable, plugins and their checks",
-    response_model=ReadyOut,
+    response_model=ReadinessOut,
 )
 async def ready(request: Request) -> JSONResponse:
     host = request.app.state.host
