@@ -163,6 +163,10 @@ async def test_closed_values_in_domain_answers_are_enums(everything: RunningApp)
         "modular_server.plugins.lager.schemas",
         "modular_server.plugins.reservierungen.schemas",
         "modular_server.plugins.notifications.schemas",
+        "modular_server.plugins.anomaly.schemas",
+        "modular_server.plugins.monitoring.schemas",
+        "modular_server.plugins.cache.schemas",
+        "modular_server.core.system",
     ],
 )
 def test_every_example_is_valid_for_its_model(module: str) -> None:
@@ -170,7 +174,11 @@ def test_every_example_is_valid_for_its_model(module: str) -> None:
     models = [
         value
         for value in vars(importlib.import_module(module)).values()
-        if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == module
+        if isinstance(value, type)
+        and issubclass(value, BaseModel)
+        and value.__module__ == module
+        # a page of them (Page[AuditOut]) shows its items' example
+        and value.__pydantic_generic_metadata__["origin"] is None
     ]
     checked = 0
     for model in models:

@@ -83,7 +83,7 @@ PLUGINS_EXAMPLE = {
     ],
     "order": ["artikel", "chargen", "lager"],
 }
-KEYS_EXAMPLE = {"items": [KeyOut.model_config["json_schema_extra"]["examples"][0]]}  # type: ignore[index]
+KEYS_EXAMPLE = {"items": KeyOut.model_json_schema()["examples"]}
 
 
 @router.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -50,7 +50,7 @@ modular_server_http_requests_total{method="GET",route="/api/v1/artikel",status="
 DASHBOARD_EXAMPLE = '<!doctype html>\n<html lang="en"><head><title>Database performance</title>...</head>...</html>'
 
 
-def _listed(example: dict) -> dict:  # type: ignore[type-arg]
+def _listed(example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI answer of a list endpoint with one example item."""
     return {200: {"content": {"application/json": {"example": {"items": [example], "next_cursor": None}}}}}
 
