@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from starlette.responses import JSONResponse
 
@@ -16,7 +17,42 @@ router = APIRouter(prefix="/health", tags=["health"])
 CHECK_TIMEOUT_SECONDS = 2.0
 
 
-@router.get("/live", summary="The process is up")
+class LivenessOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+
+    status: Literal["ok"]
+
+
+class HealthCheckOut(BaseModel):
+    status: Literal["ok", "degraded", "fail"]
+    detail: str = Field(description="why a check is degraded or failing; may be set when ok")
+
+
+class ReadinessOut(BaseModel):
+    """The answer of /health/ready (503 with the same body while a check fails)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "degraded",
+                    "checks": {
+                        "database": {"status": "ok", "detail": ""},
+                        "redis": {"status": "degraded", "detail": "unreachable, in-process fallbacks in use"},
+                        "notifications.queue": {"status": "ok", "detail": "0 events queued"},
+                    },
+                    "plugins": {"active": 8},
+                }
+            ]
+        }
+    )
+
+    status: Literal["ok", "degraded", "fail"]
+    checks: dict[str, HealthCheckOut] = Field(description="database, redis and every plugin check by name")
+    plugins: dict[str, int] = Field(description="how many plugins are in each state")
+
+
+@router.get("/live", summary="The process is up", response_model=LivenessOut)
 async def live() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -82,7 +118,11 @@ async def redis_check(request: Request) -> HealthResult:
     return HealthResult("ok")
 
 
-@router.get("/ready", summary="Database reachable, plugins and their checks")
+@router.get(
+    "/ready",
+    summary="Database reachable, plugins and their checks",
+    response_model=ReadinessOut,
+)
 async def ready(request: Request) -> JSONResponse:
     host = request.app.state.host
     checks: dict[str, dict[str, str]] = {}

@@ -19,12 +19,21 @@ router = APIRouter(prefix="/api/v1/system", tags=["system"])
 
 
 class KeyCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "lager-terminal-2", "scope": "write"}]})
+
     name: str = Field(min_length=1, max_length=100)
     scope: str = Field(pattern="^(read|write|admin)$")
 
 
 class KeyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {"id": 4, "name": "lager-terminal-2", "scope": "write", "prefix": "7db418d93695", "revoked": False}
+            ]
+        },
+    )
 
     id: int
     name: str
@@ -34,13 +43,54 @@ class KeyOut(BaseModel):
 
 
 class IssuedKeyOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 4,
+                    "name": "lager-terminal-2",
+                    "scope": "write",
+                    "key": "msk_7db418d93695.Q2hhcmdlLTIwMjYtMDMtMDEtc2VjcmV0",
+                }
+            ]
+        }
+    )
+
     id: int
     name: str
     scope: str
     key: str = Field(description="shown once; only a digest is stored")
 
 
-@router.get("/plugins", summary="Every discovered plugin with state, reason and timings")
+PLUGINS_EXAMPLE = {
+    "items": [
+        {
+            "name": "artikel",
+            "state": "active",
+            "reason": "",
+            "hint": "",
+            "version": "0.1.0",
+            "description": "Artikel and Einheiten (units with conversion)",
+            "requires": [],
+            "prefixes": ["/api/v1/artikel", "/api/v1/einheiten"],
+            "hooks": ["migration_locations", "register_models", "register_routes"],
+            "tables": ["artikel", "einheit"],
+            "origin": "modular-server: modular_server.plugins.artikel",
+            "timings_ms": {"import": 0.46, "register": 0.16, "config": 0.0, "setup": 34.3, "startup": 0.02},
+            "observer_failures": 0,
+            "failures_by_hook": {},
+        }
+    ],
+    "order": ["artikel", "chargen", "lager"],
+}
+KEYS_EXAMPLE = {"items": KeyOut.model_json_schema()["examples"]}
+
+
+@router.get(
+    "/plugins",
+    summary="Every discovered plugin with state, reason and timings",
+    responses={200: {"content": {"application/json": {"example": PLUGINS_EXAMPLE}}}},
+)
 @requires_scope("admin")
 async def plugins(request: Request) -> dict[str, Any]:
     return plugins_document(request.app.state.host)
@@ -54,7 +104,11 @@ def plugins_document(host: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/keys", summary="API keys (without secrets)")
+@router.get(
+    "/keys",
+    summary="API keys (without secrets)",
+    responses={200: {"content": {"application/json": {"example": KEYS_EXAMPLE}}}},
+)
 @requires_scope("admin")
 async def list_keys(request: Request, session: ReadSession) -> dict[str, list[KeyOut]]:
     keys = await request.app.state.keys.list(session)
@@ -79,7 +133,23 @@ async def revoke_key(request: Request, name: str) -> None:
 
 
 class AuditOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 812,
+                    "at": "2026-03-02T08:15:00Z",
+                    "principal": "key:lager-terminal-2",
+                    "request_id": "3f2b9c1e6a4d4e0f",
+                    "action": "insert",
+                    "table_name": "artikel",
+                    "row_id": "42",
+                    "detail": {"id": 42, "name": "Vollmilch 3,5 %", "einheit": "l"},
+                }
+            ]
+        },
+    )
 
     id: int
     at: datetime

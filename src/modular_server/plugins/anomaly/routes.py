@@ -48,7 +48,19 @@ async def list_anomalies(
     return Page(items=[AnomalyOut.model_validate(a) for a in rows], next_cursor=cursor)
 
 
-@router.get("/models", summary="The trained models with training date, sample count and contamination")
+@router.get(
+    "/models",
+    summary="The trained models with training date, sample count and contamination",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {"items": ModelOut.model_json_schema()["examples"], "next_cursor": None}
+                }
+            }
+        }
+    },
+)
 async def list_models(session: ReadSession) -> dict[str, list[ModelOut] | None]:
     return {"items": [ModelOut.model_validate(m) for m in await queries.models(session)], "next_cursor": None}
 

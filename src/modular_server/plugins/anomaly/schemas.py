@@ -12,7 +12,32 @@ Status = Literal["offen", "bestaetigt", "verworfen"]
 
 
 class AnomalyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 17,
+                    "kind": "stock",
+                    "score": 0.71,
+                    "threshold": 0.62,
+                    "model_key": "artikel:3",
+                    "reason": "menge far above this artikel's usual bookings",
+                    "features": {"menge": 480.0, "hour": 3.0},
+                    "artikel_id": 3,
+                    "bewegung_id": 812,
+                    "route": None,
+                    "window_start": None,
+                    "occurred_at": "2026-03-02T03:14:00Z",
+                    "detected_at": "2026-03-02T03:14:01Z",
+                    "status": "offen",
+                    "bemerkung": None,
+                    "reviewed_at": None,
+                    "reviewed_by": None,
+                }
+            ]
+        },
+    )
 
     id: int
     kind: Kind
@@ -34,7 +59,10 @@ class AnomalyOut(BaseModel):
 
 
 class ReviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"status": "bestaetigt", "bemerkung": "Fehlbuchung, mit Lager geklärt"}]},
+    )
 
     status: Literal["bestaetigt", "verworfen"] = Field(
         description="bestaetigt: a real anomaly (left out of training); verworfen: normal after all (kept in training)"
@@ -43,7 +71,21 @@ class ReviewIn(BaseModel):
 
 
 class ModelOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "artikel:3",
+                    "kind": "stock",
+                    "trained_at": "2026-03-01T02:00:00Z",
+                    "samples": 240,
+                    "contamination": "auto",
+                    "threshold": 0.62,
+                }
+            ]
+        },
+    )
 
     key: str = Field(description="artikel:<id>, kategorie:<name> or performance")
     kind: Kind
@@ -54,7 +96,7 @@ class ModelOut(BaseModel):
 
 
 class TrainIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"rescore": False}]})
 
     rescore: bool = Field(default=False, description="afterwards, score every past movement with the new models")
 
@@ -65,7 +107,31 @@ JobStatus = Literal["queued", "running", "succeeded", "failed", "interrupted"]
 class JobOut(BaseModel):
     """A training job (POST /train answers with it; poll ``GET /jobs/{id}`` until it has ended)."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 4,
+                    "kind": "train",
+                    "status": "succeeded",
+                    "phase": "done",
+                    "rescore": False,
+                    "progress": 1.0,
+                    "models_trained": 6,
+                    "samples": 1320,
+                    "movements_seen": 0,
+                    "movements_scored": 0,
+                    "anomalies_found": 0,
+                    "requested_by": "admin",
+                    "created_at": "2026-03-01T02:00:00Z",
+                    "started_at": "2026-03-01T02:00:01Z",
+                    "finished_at": "2026-03-01T02:00:09Z",
+                    "error": None,
+                }
+            ]
+        },
+    )
 
     id: int
     kind: Literal["train"]

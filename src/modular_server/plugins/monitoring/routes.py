@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -14,6 +14,9 @@ from modular_server.plugin import Problem, ReadSession, bearer_token, host_of, r
 from modular_server.plugins.monitoring import queries, summary
 from modular_server.plugins.monitoring.runtime import Monitor
 from modular_server.plugins.monitoring.schemas import (
+    N_PLUS_ONE_EXAMPLE,
+    ROUTE_STATS_EXAMPLE,
+    SLOW_QUERY_EXAMPLE,
     CacheFigures,
     Cleared,
     DailySummary,
@@ -37,6 +40,19 @@ DASHBOARD_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
 }
+
+
+METRICS_EXAMPLE = """\
+# HELP modular_server_http_requests_total HTTP requests by route template and status class
+# TYPE modular_server_http_requests_total counter
+modular_server_http_requests_total{method="GET",route="/api/v1/artikel",status="2xx"} 1240.0
+"""
+DASHBOARD_EXAMPLE = '<!doctype html>\n<html lang="en"><head><title>Database performance</title>...</head>...</html>'
+
+
+def _listed(example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answer of a list endpoint with one example item."""
+    return {200: {"content": {"application/json": {"example": {"items": [example], "next_cursor": None}}}}}
 
 
 def _monitor(request: Request) -> Monitor:
@@ -89,7 +105,11 @@ async def stats(request: Request, session: ReadSession, hours: Hours = 24) -> St
     )
 
 
-@api.get("/routes", summary="Per-route-template figures with one point per time bucket")
+@api.get(
+    "/routes",
+    summary="Per-route-template figures with one point per time bucket",
+    responses=_listed(ROUTE_STATS_EXAMPLE),
+)
 @requires_scope("admin")
 async def routes(request: Request, session: ReadSession, hours: Hours = 24) -> dict[str, list[RouteStats] | None]:
     await _monitor(request).flush()
@@ -97,7 +117,11 @@ async def routes(request: Request, session: ReadSession, hours: Hours = 24) -> d
     return _items(summary.per_route(await queries.route_windows(session, since, until), with_series=True))
 
 
-@api.get("/slow-queries", summary="The slowest statements (fingerprints, never values) with their plans")
+@api.get(
+    "/slow-queries",
+    summary="The slowest statements (fingerprints, never values) with their plans",
+    responses=_listed(SLOW_QUERY_EXAMPLE),
+)
 @requires_scope("admin")
 async def slow_queries(
     request: Request, session: ReadSession, hours: Hours = 24, limit: Limit = 50
@@ -123,7 +147,11 @@ async def slow_queries(
     )
 
 
-@api.get("/n-plus-one", summary="Routes that ran one statement shape more often than n_plus_one_threshold")
+@api.get(
+    "/n-plus-one",
+    summary="Routes that ran one statement shape more often than n_plus_one_threshold",
+    responses=_listed(N_PLUS_ONE_EXAMPLE),
+)
 @requires_scope("admin")
 async def n_plus_one(
     request: Request, session: ReadSession, hours: Hours = 24, limit: Limit = 50
@@ -179,7 +207,13 @@ async def clear_old_data(request: Request) -> Cleared:
     "/metrics",
     summary="Prometheus metrics (bearer metrics_token when set)",
     response_class=PlainTextResponse,
-    responses={401: {"description": "metrics_token required", "content": {"application/problem+json": {}}}},
+    responses={
+        200: {
+            "description": "Prometheus text exposition format 1.0.0",
+            "content": {"text/plain": {"schema": {"type": "string"}, "example": METRICS_EXAMPLE}},
+        },
+        401: {"description": "metrics_token required", "content": {"application/problem+json": {}}},
+    },
 )
 async def metrics(request: Request) -> Response:
     monitor = _monitor(request)
@@ -203,6 +237,12 @@ async def metrics(request: Request) -> Response:
     "/db-performance",
     summary="Database performance dashboard (HTML; data via the admin API)",
     response_class=HTMLResponse,
+    responses={
+        200: {
+            "description": "The dashboard page; it loads its figures from /api/v1/performance",
+            "content": {"text/html": {"schema": {"type": "string"}, "example": DASHBOARD_EXAMPLE}},
+        }
+    },
 )
 async def dashboard(request: Request) -> Response:
     monitor = _monitor(request)

@@ -8,8 +8,57 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+LATENCY_EXAMPLE: dict[str, Any] = {"p50_ms": 3.2, "p95_ms": 11.8, "p99_ms": 24.5, "mean_ms": 4.6, "max_ms": 31.0}
+ROUTE_STATS_EXAMPLE: dict[str, Any] = {
+    "method": "GET",
+    "route": "/api/v1/artikel/{artikel_id}",
+    "requests": 1240,
+    "client_errors": 12,
+    "server_errors": 0,
+    "latency": LATENCY_EXAMPLE,
+    "statements_mean": 2.0,
+    "statements_max": 3,
+    "db_time_ms_mean": 0.8,
+    "cache_hits": 910,
+    "cache_misses": 330,
+    "cache_hit_ratio": 0.734,
+    "n_plus_one": 0,
+    "slow_queries": 0,
+    "series": [
+        {
+            "t": "2026-03-02T08:00:00Z",
+            "requests": 52,
+            "p50_ms": 3.1,
+            "p95_ms": 10.9,
+            "p99_ms": 22.0,
+            "statements_mean": 2.0,
+        }
+    ],
+}
+SLOW_QUERY_EXAMPLE: dict[str, Any] = {
+    "id": 31,
+    "occurred_at": "2026-03-02T08:14:03Z",
+    "method": "GET",
+    "route": "/api/v1/bestand",
+    "fingerprint": "SELECT bestand.artikel_id, sum(bestand.menge) FROM bestand GROUP BY 1",
+    "duration_ms": 412.5,
+    "dialect": "postgresql",
+    "plan": [{"Plan": {"Node Type": "HashAggregate", "Total Cost": 1843.2}}],
+    "plan_note": None,
+}
+N_PLUS_ONE_EXAMPLE: dict[str, Any] = {
+    "method": "GET",
+    "route": "/api/v1/chargen",
+    "fingerprint": "SELECT artikel.id, artikel.name FROM artikel WHERE artikel.id = ?",
+    "occurrences": 4,
+    "max_count": 50,
+    "last_seen": "2026-03-02T08:20:11Z",
+}
+
 
 class Latency(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [LATENCY_EXAMPLE]})
+
     p50_ms: float | None = None
     p95_ms: float | None = None
     p99_ms: float | None = None
@@ -20,6 +69,8 @@ class Latency(BaseModel):
 class RoutePoint(BaseModel):
     """One time bucket of one route (a chart point)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ROUTE_STATS_EXAMPLE["series"][0]]})
+
     t: datetime
     requests: int
     p50_ms: float | None
@@ -29,6 +80,8 @@ class RoutePoint(BaseModel):
 
 
 class RouteStats(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ROUTE_STATS_EXAMPLE]})
+
     method: str
     route: str
     requests: int
@@ -49,6 +102,10 @@ class RouteStats(BaseModel):
 class CacheFigures(BaseModel):
     """Cache results seen by monitoring (``ctx.cache_status``), plus the cache plugin's own stats."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"hits": 910, "misses": 330, "hit_ratio": 0.734, "plugin": None}]}
+    )
+
     hits: int
     misses: int
     hit_ratio: float | None
@@ -56,6 +113,31 @@ class CacheFigures(BaseModel):
 
 
 class Stats(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "since": "2026-03-01T08:30:00Z",
+                    "until": "2026-03-02T08:30:01Z",
+                    "requests": 18240,
+                    "client_errors": 143,
+                    "server_errors": 0,
+                    "error_rate": 0.0078,
+                    "latency": LATENCY_EXAMPLE,
+                    "statements_mean": 2.4,
+                    "statements_max": 41,
+                    "db_time_ms_mean": 1.3,
+                    "slow_queries": 3,
+                    "n_plus_one": 1,
+                    "routes": 37,
+                    "workers": 2,
+                    "cache": {"hits": 910, "misses": 330, "hit_ratio": 0.734, "plugin": None},
+                    "refresh_seconds": 10,
+                }
+            ]
+        }
+    )
+
     since: datetime
     until: datetime
     requests: int
@@ -75,7 +157,7 @@ class Stats(BaseModel):
 
 
 class SlowQueryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [SLOW_QUERY_EXAMPLE]})
 
     id: int
     occurred_at: datetime
@@ -89,6 +171,8 @@ class SlowQueryOut(BaseModel):
 
 
 class NPlusOneOffender(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [N_PLUS_ONE_EXAMPLE]})
+
     method: str
     route: str
     fingerprint: str
@@ -98,6 +182,25 @@ class NPlusOneOffender(BaseModel):
 
 
 class DailySummary(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "date": "2026-03-01",
+                    "requests": 18240,
+                    "client_errors": 143,
+                    "server_errors": 0,
+                    "latency": LATENCY_EXAMPLE,
+                    "statements_mean": 2.4,
+                    "db_time_ms_mean": 1.3,
+                    "slow_queries": 3,
+                    "n_plus_one": 1,
+                    "routes": [{**ROUTE_STATS_EXAMPLE, "series": []}],
+                }
+            ]
+        }
+    )
+
     date: date
     requests: int
     client_errors: int
@@ -111,6 +214,14 @@ class DailySummary(BaseModel):
 
 
 class Cleared(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"older_than": "2026-02-01T00:00:00Z", "route_windows": 8640, "slow_queries": 12, "n_plus_one": 2}
+            ]
+        }
+    )
+
     older_than: datetime
     route_windows: int
     slow_queries: int
