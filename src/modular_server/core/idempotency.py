@@ -9,6 +9,7 @@ finds the stored response.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,7 +30,14 @@ MAX_KEY_LENGTH = 200
 
 
 def _request_hash(payload: Any) -> str:
-    return hashlib.sha256(orjson.dumps(jsonable_encoder(payload), option=orjson.OPT_SORT_KEYS)).hexdigest()
+    encoded = jsonable_encoder(payload)
+    try:
+        canonical = orjson.dumps(encoded, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        # orjson holds integers in 64 bits; a client may send a larger one (the database refuses
+        # it as out of range later), so such a body is hashed by the standard library instead
+        canonical = json.dumps(encoded, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def _json_response(status: int, body: bytes, replayed: bool) -> Response:
