@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from benchmarks.loadtest.run import LoadtestResult
-from benchmarks.loadtest.windows import DRIFT_LIMIT, RSS_GROWTH_LIMIT
+from benchmarks.loadtest.windows import DRIFT_LIMIT, RSS_GROWTH_LIMIT, SPREAD_LIMIT
 from benchmarks.report import RESULTS_DIR, number
 
 
@@ -24,7 +24,7 @@ def _verdict(ok: bool | None) -> str:
 
 def markdown(result: LoadtestResult) -> str:
     config, ledger = result.config, result.ledger
-    drift, growth = result.p99_drift, result.rss_growth
+    drift, growth, spread = result.p99_drift, result.rss_growth, result.p99_spread
     lines = [
         "# Load test",
         "",
@@ -53,16 +53,21 @@ def markdown(result: LoadtestResult) -> str:
         f"| {_verdict(None if drift is None else drift <= DRIFT_LIMIT)} (limit {DRIFT_LIMIT}x) |",
         f"| RSS growth after the warm-up window | {'-' if growth is None else f'{100 * growth:+.1f} %'} "
         f"| {_verdict(None if growth is None else growth < RSS_GROWTH_LIMIT)} (limit {RSS_GROWTH_LIMIT:.0%}) |",
+        f"| p99 / p50, widest window | {'-' if spread is None else f'{spread:.2f}x'} "
+        f"| {_verdict(None if spread is None else spread <= SPREAD_LIMIT)} (limit {SPREAD_LIMIT}x in every window) |",
+        f"| achieved throughput, all windows | {number(result.requests_per_second)} req/s | reported |",
         "",
-        "| window | seconds | requests | req/s | reads | bookings | reservations | status | p50 ms | p99 ms | RSS MB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        "| window | seconds | requests | req/s | reads | bookings | reservations | status | p50 ms | p99 ms "
+        "| p99/p50 | RSS MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for w in result.windows:
         status = ", ".join(f"{code}: {n}" for code, n in w.status.items())
         lines.append(
             f"| {w.index} | {number(w.seconds)} | {w.requests:,} | {number(w.requests / w.seconds)} "
             f"| {w.by_tag.get('read', 0):,} | {w.by_tag.get('booking', 0):,} | {w.by_tag.get('reservation', 0):,} "
-            f"| {status} | {number(w.p50_ms, 2)} | {number(w.p99_ms, 2)} | {number(w.rss_bytes / 2**20)} |"
+            f"| {status} | {number(w.p50_ms, 2)} | {number(w.p99_ms, 2)} "
+            f"| {'-' if w.spread is None else f'{w.spread:.2f}x'} | {number(w.rss_bytes / 2**20)} |"
         )
     examples = {code: bodies for w in result.windows for code, bodies in w.error_bodies.items()}
     if examples:

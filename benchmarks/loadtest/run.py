@@ -49,6 +49,8 @@ class LoadtestResult:
     failures: int
     p99_drift: float | None
     rss_growth: float | None
+    p99_spread: float | None
+    requests_per_second: float | None
     rows: dict[str, int]
 
     @property
@@ -59,6 +61,7 @@ class LoadtestResult:
             and self.ledger.clean
             and (self.p99_drift is None or self.p99_drift <= windows.DRIFT_LIMIT)
             and (self.rss_growth is None or self.rss_growth < windows.RSS_GROWTH_LIMIT)
+            and (self.p99_spread is None or self.p99_spread <= windows.SPREAD_LIMIT)
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -170,5 +173,7 @@ def run_loadtest(config: LoadtestConfig) -> LoadtestResult:
         failures=sum(w.failures for w in measured),
         p99_drift=windows.p99_drift(measured),
         rss_growth=windows.rss_growth(measured),
+        p99_spread=windows.widest_spread(measured),
+        requests_per_second=windows.throughput(measured),
         rows=facts.rows,
     )

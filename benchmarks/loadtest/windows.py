@@ -9,6 +9,7 @@ from benchmarks.stats import percentile
 
 DRIFT_LIMIT = 1.5  # last full window's p99 at most this multiple of the first's
 RSS_GROWTH_LIMIT = 0.10
+SPREAD_LIMIT = 3.0  # in every window, p99 at most this multiple of p50 (no long tail of stalls)
 
 
 @dataclass
@@ -23,6 +24,13 @@ class Window:
     p99_ms: float | None
     rss_bytes: int  # all workers together, sampled at the end of the window
     error_bodies: dict[str, list[str]]
+
+    @property
+    def spread(self) -> float | None:
+        """p99 / p50 of this window (None without answers)."""
+        if not self.p50_ms or self.p99_ms is None:
+            return None
+        return self.p99_ms / self.p50_ms
 
 
 def window(index: int, outcome: Any, rss_bytes: int) -> Window:
@@ -61,3 +69,15 @@ def rss_growth(windows: list[Window]) -> float | None:
     if len(windows) < 2 or not windows[0].rss_bytes:
         return None
     return windows[-1].rss_bytes / windows[0].rss_bytes - 1
+
+
+def widest_spread(windows: list[Window]) -> float | None:
+    """The largest p99 / p50 of any window, the warm-up included (None without answers)."""
+    spreads = [w.spread for w in windows if w.spread is not None]
+    return max(spreads) if spreads else None
+
+
+def throughput(windows: list[Window]) -> float | None:
+    """Answered requests per second over all windows."""
+    seconds = sum(w.seconds for w in windows)
+    return sum(w.requests for w in windows) / seconds if seconds else None

@@ -52,6 +52,18 @@ def test_windows_report_p99_drift_rss_growth_and_5xx() -> None:
     assert windows.p99_drift([first]) is None and windows.rss_growth([first]) is None
 
 
+def test_every_window_has_its_p99_to_p50_spread_and_the_widest_decides() -> None:
+    steady = windows.window(0, outcome([10.0] * 99 + [25.0], {"200": 100}), rss_bytes=0)
+    tailed = windows.window(1, outcome([10.0] * 98 + [40.0, 40.0], {"200": 100}), rss_bytes=0)
+    empty = windows.window(2, outcome([], {}), rss_bytes=0)
+    assert steady.spread == pytest.approx(steady.p99_ms / 10.0)
+    assert empty.spread is None
+    assert windows.widest_spread([steady, tailed, empty]) == tailed.spread
+    assert tailed.spread > windows.SPREAD_LIMIT >= steady.spread
+    assert windows.widest_spread([empty]) is None
+    assert windows.throughput([steady, tailed]) == pytest.approx(200 / 20.0)
+
+
 def test_bookings_are_compared_with_the_ledger() -> None:
     acknowledged = [(1, 11), (2, 12), (3, 13), (4, None)]
     ledger = [("lt-1", 11), ("lt-2", 99), ("lt-5", 15), ("lt-6", 16), ("lt-6", 17), ("lt-4", 14)]
