@@ -56,6 +56,7 @@ docs: install-test
 
 bench: install-test
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.anomaly
 
 loadtest: install-test
 	$(BIN)/python -m benchmarks.loadtest

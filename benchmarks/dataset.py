@@ -95,6 +95,19 @@ def ensure_pristine(databases: Databases, scale: int) -> None:
     analyze(databases.pristine)  # the copies inherit the statistics
 
 
+def fresh_database(database_url: str, scale: int, *, key_name: str) -> str:
+    """A dedicated PostgreSQL database DROPPED and built afresh: migrated, the demo dataset of
+    ``scale``, planner statistics and an admin key named ``key_name``; returns the key."""
+    asyncio.run(_recreate_postgres_database(database_url))
+    modular_server(database_url, "db", "upgrade")
+    modular_server(database_url, "demo-data", "--scale", str(scale))
+    analyze(database_url)
+    output = modular_server(
+        database_url, "keys", "create", "--name", key_name, "--scope", "admin", "--replace", "--quiet", capture=True
+    )
+    return output.split()[-1]
+
+
 def analyze(database_url: str) -> None:
     """Planner statistics for freshly bulk-loaded tables. Autovacuum would add them minutes
     later; without them PostgreSQL picks plans no production database would use."""
@@ -181,6 +194,16 @@ async def _create_postgres_database(database_url: str) -> None:
         name = make_url(database_url).database
         if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+async def _recreate_postgres_database(database_url: str) -> None:
+    admin = await _connect_admin(database_url)
+    name = make_url(database_url).database
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
 

@@ -25,13 +25,19 @@ def factor(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}x"
 
 
-def write(results: dict[str, Any], directory: Path = RESULTS_DIR, *, chart: bool = True) -> list[Path]:
+def write_result_files(directory: Path, stem: str, document: dict[str, Any], text: str) -> list[Path]:
+    """``<stem>.json`` (the raw figures) and ``<stem>.md`` (the report) in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
+    paths = [directory / f"{stem}.json", directory / f"{stem}.md"]
+    paths[0].write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    paths[1].write_text(text, encoding="utf-8")
+    return paths
+
+
+def write(results: dict[str, Any], directory: Path = RESULTS_DIR, *, chart: bool = True) -> list[Path]:
     rows = evaluate(results)
     document = {**results, "targets": [row.__dict__ for row in rows]}
-    paths = [directory / "latest.json", directory / "latest.md"]
-    paths[0].write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
-    paths[1].write_text(markdown(results, rows), encoding="utf-8")
+    paths = write_result_files(directory, "latest", document, markdown(results, rows))
     if chart:
         from benchmarks.chart import draw
 

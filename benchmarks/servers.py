@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -18,6 +19,21 @@ import psutil
 LOOPBACK = "127.0.0.1"
 # servers import ``benchmarks`` (and tests their helpers) from the repository root, not from site-packages
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+
+
+def product_server_env(database_url: str, work_dir: Path, name: str) -> dict[str, str]:
+    """What every product server of a benchmark runs with: its database, quiet logs, a data
+    directory of its own under ``work_dir``, no configuration file and a secret key of its own."""
+    return {
+        "MODULAR_SERVER_DATABASE_URL": database_url,
+        "MODULAR_SERVER_AUTO_MIGRATE": "false",
+        "MODULAR_SERVER_LOG_LEVEL": "warning",
+        "MODULAR_SERVER_DATA_DIR": str(work_dir / f"data-{name}"),
+        # no modular-server.toml of the working directory may change what is measured
+        "MODULAR_SERVER_CONFIG": str(work_dir / "no-config.toml"),
+        # on PostgreSQL (and with several workers) the server refuses to start without a key of its own
+        "MODULAR_SERVER_SECRET_KEY": secrets.token_urlsafe(32),
+    }
 
 
 def free_port() -> int:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.dataset import Databases
-from benchmarks.servers import ServerSpec, uvicorn_command
+from benchmarks.servers import ServerSpec, product_server_env, uvicorn_command
 
 PRODUCT_APP = "modular_server.core.app:app_factory"
 
@@ -55,17 +54,8 @@ def server_spec(variant: Variant, databases: Databases, work_dir: Path) -> Serve
 
 
 def product_env(database_url: str, variant: Variant, work_dir: Path) -> dict[str, str]:
-    return {
-        "MODULAR_SERVER_DATABASE_URL": database_url,
-        "MODULAR_SERVER_AUTO_MIGRATE": "false",
-        "MODULAR_SERVER_PLUGINS__DISABLED": json.dumps(list(variant.disabled_plugins)),
-        "MODULAR_SERVER_LOG_LEVEL": "warning",
-        "MODULAR_SERVER_DATA_DIR": str(work_dir / f"data-{variant.name}"),
-        # no modular-server.toml of the working directory may change what is measured
-        "MODULAR_SERVER_CONFIG": str(work_dir / "no-config.toml"),
-        # on PostgreSQL the server refuses to start without a key of its own
-        "MODULAR_SERVER_SECRET_KEY": secrets.token_urlsafe(32),
-    }
+    disabled = {"MODULAR_SERVER_PLUGINS__DISABLED": json.dumps(list(variant.disabled_plugins))}
+    return product_server_env(database_url, work_dir, variant.name) | disabled
 
 
 def interleave(variants: Sequence[Variant], rounds: int) -> list[tuple[int, Variant]]:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from benchmarks.loadtest.run import LoadtestResult
 from benchmarks.loadtest.windows import DRIFT_LIMIT, RSS_GROWTH_LIMIT, SPREAD_LIMIT
-from benchmarks.report import RESULTS_DIR, number
+from benchmarks.report import RESULTS_DIR, number, write_result_files
 
 
 def write(result: LoadtestResult, directory: Path = RESULTS_DIR) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = [directory / "loadtest-latest.json", directory / "loadtest-latest.md"]
-    paths[0].write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
-    paths[1].write_text(markdown(result), encoding="utf-8")
-    return paths
+    return write_result_files(directory, "loadtest-latest", result.to_dict(), markdown(result))
 
 
 def _verdict(ok: bool | None) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import sys
 import tempfile
 import uuid
@@ -13,13 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from benchmarks import dataset
 from benchmarks.loadgen import LoadGenerator, Spec
 from benchmarks.loadtest import checks, traffic, windows
 from benchmarks.probe import probe
-from benchmarks.servers import LOOPBACK, ServerProcess, ServerSpec
+from benchmarks.servers import LOOPBACK, ServerProcess, ServerSpec, product_server_env
 
 log = logging.getLogger("benchmarks.loadtest")
 DEFAULT_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/modular_loadtest"
@@ -68,37 +65,6 @@ class LoadtestResult:
         return asdict(self) | {"passed": self.passed}
 
 
-def prepare_database(config: LoadtestConfig) -> str:
-    """A fresh database with the demo dataset and an admin key; returns the key."""
-    asyncio.run(_recreate(config.database_url))
-    dataset.modular_server(config.database_url, "db", "upgrade")
-    dataset.modular_server(config.database_url, "demo-data", "--scale", str(config.scale))
-    dataset.analyze(config.database_url)
-    output = dataset.modular_server(
-        config.database_url,
-        "keys",
-        "create",
-        "--name",
-        "loadtest",
-        "--scope",
-        "admin",
-        "--replace",
-        "--quiet",
-        capture=True,
-    )
-    return output.split()[-1]
-
-
-async def _recreate(database_url: str) -> None:
-    admin = await dataset._connect_admin(database_url)
-    name = make_url(database_url).database
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-
-
 async def _forget_redis_keys(redis_url: str, prefix: str) -> None:
     """Remove what the run left in Redis (cache entries, counters) under its own prefix."""
     import redis.asyncio as redis
@@ -116,24 +82,15 @@ def server_spec(config: LoadtestConfig, work_dir: Path) -> ServerSpec:
     return ServerSpec(
         "loadtest-server",
         [*command, "--workers", str(config.workers)],
-        {
-            "MODULAR_SERVER_DATABASE_URL": config.database_url,
-            "MODULAR_SERVER_REDIS_URL": config.redis_url,
-            "MODULAR_SERVER_REDIS_PREFIX": config.redis_prefix,
-            "MODULAR_SERVER_AUTO_MIGRATE": "false",
-            "MODULAR_SERVER_LOG_LEVEL": "warning",
-            "MODULAR_SERVER_DATA_DIR": str(work_dir / "data"),
-            "MODULAR_SERVER_CONFIG": str(work_dir / "no-config.toml"),
-            # a deployment on PostgreSQL with several workers refuses to start without its own key
-            "MODULAR_SERVER_SECRET_KEY": secrets.token_urlsafe(32),
-        },
+        product_server_env(config.database_url, work_dir, "loadtest")
+        | {"MODULAR_SERVER_REDIS_URL": config.redis_url, "MODULAR_SERVER_REDIS_PREFIX": config.redis_prefix},
     )
 
 
 def run_loadtest(config: LoadtestConfig) -> LoadtestResult:
     if config.duration <= 0 or config.window <= 0 or config.clients < 1:
         raise ValueError("duration, window and clients must be positive")
-    token = prepare_database(config)
+    token = dataset.fresh_database(config.database_url, config.scale, key_name="loadtest")
     facts = probe(config.database_url)
     requests = traffic.mix(facts)
     started = datetime.now(UTC).isoformat(timespec="seconds")
