@@ -13,8 +13,9 @@ A thin facade over the kernel's three parts, one concept each:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -166,9 +167,16 @@ class PluginHost:
     def has_gate(self, hook: str) -> bool:
         return self.dispatcher.has(HookKind.GATE, hook)
 
-    def background(self, coroutine: Awaitable[Any]) -> asyncio.Task[Any]:
-        """Run ``coroutine`` as a task owned by the host (awaited for a moment at shutdown)."""
-        return self.dispatcher.background(coroutine)
+    def background(
+        self,
+        coroutine: Coroutine[Any, Any, Any],
+        *,
+        name: str | None = None,
+        context: contextvars.Context | None = None,
+        until_stopped: bool = False,
+    ) -> asyncio.Task[Any]:
+        """Run ``coroutine`` as a task owned by the host; see :meth:`Dispatcher.background`."""
+        return self.dispatcher.background(coroutine, name=name, context=context, until_stopped=until_stopped)
 
     def collect(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """(plugin name, answer) of every serving plugin's collect hook; exceptions propagate."""
