@@ -56,7 +56,7 @@ async def startup(app: FastAPI, settings: CacheSettings) -> None:
         prefix = settings.key_prefix if settings.key_prefix is not None else f"{core.redis_prefix}cache:"
         remote = RemoteCache(core.redis_url, settings, prefix)
     runtime = CacheRuntime(settings, TagRules(Base.metadata, settings), f"{__version__}/{PLUGIN.version}", remote)
-    await runtime.start(core.redis_url)
+    await runtime.start(core.redis_url, host_of(app))
     host_of(app).data[NAME] = runtime
 
 

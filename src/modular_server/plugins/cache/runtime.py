@@ -27,7 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import Headers
 
-from modular_server.plugin import CachedResponse, Change, HealthResult, RequestContext, ResponseInfo, cache_policy_of
+from modular_server.plugin import (
+    CachedResponse,
+    Change,
+    HealthResult,
+    Periodic,
+    RequestContext,
+    ResponseInfo,
+    cache_policy_of,
+)
 from modular_server.plugins.cache.entry import Entry, decode, encode
 from modular_server.plugins.cache.flights import Flight, Flights
 from modular_server.plugins.cache.http import etag_matches, strong_etag, wants_revalidation
@@ -37,6 +45,7 @@ from modular_server.plugins.cache.settings import CacheSettings
 from modular_server.plugins.cache.tags import ALL, TagRules
 
 if TYPE_CHECKING:
+    from modular_server.plugin import PluginHostView
     from modular_server.plugins.cache.remote import Fetched, RemoteCache
     from modular_server.plugins.cache.subscriber import Subscriber
 
@@ -66,6 +75,7 @@ class CacheRuntime:
         self.version = version
         self.remote = remote
         self.subscriber: Subscriber | None = None
+        self.retrying: Periodic | None = None
         self.local = LocalCache(settings.l1_max_entries, settings.l1_max_bytes)
         self.flights = Flights(lease_seconds=settings.lock_ms / 1000)
         self._wait_seconds = settings.lock_ms / 1000
@@ -90,7 +100,7 @@ class CacheRuntime:
 
     # --- life ------------------------------------------------------------------------------
 
-    async def start(self, redis_url: str) -> None:
+    async def start(self, redis_url: str, host: PluginHostView | None = None) -> None:
         if self.remote is None:
             return
         from modular_server.plugins.cache.subscriber import Subscriber
@@ -105,7 +115,10 @@ class CacheRuntime:
             self.remote.acknowledge,
         )
         self._tasks.append(asyncio.get_running_loop().create_task(self.subscriber.run()))
-        self._tasks.append(asyncio.get_running_loop().create_task(self._keep_trying()))
+        self.retrying = Periodic(
+            self.settings.redis_retry_seconds, self._probe_if_owed, name="redis retry", plugin=NAME, host=host
+        )
+        self.retrying.start()
         await self.remote.probe()  # opens a pooled connection now, not within the first lookup's timeout
         with contextlib.suppress(TimeoutError):  # Redis may be down at startup: L1 until it is back
             await asyncio.wait_for(self.subscriber.subscribed.wait(), SUBSCRIBE_WAIT_SECONDS)
@@ -113,6 +126,8 @@ class CacheRuntime:
         await self.remote.announce(starting=True)
 
     async def stop(self) -> None:
+        if self.retrying is not None:
+            await self.retrying.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -128,12 +143,11 @@ class CacheRuntime:
         if self.remote is not None:
             self._tasks.append(asyncio.get_running_loop().create_task(self.remote.announce(starting=False)))
 
-    async def _keep_trying(self) -> None:
+    async def _probe_if_owed(self) -> None:
+        """Every ``redis_retry_seconds``: while Redis is down or owed an announcement, try it."""
         assert self.remote is not None
-        while True:
-            await asyncio.sleep(self.settings.redis_retry_seconds)
-            if self.remote.owed or not self.remote.breaker.up:
-                await self.remote.probe()
+        if self.remote.owed or not self.remote.breaker.up:
+            await self.remote.probe()
 
     # --- lookup ----------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """The plugin's runtime object (in ``host_of(app).data["monitoring"]``): the recorder, the
-background flusher and cleanup job, the totals behind /metrics."""
+background flusher and cleanup job (each a :class:`Periodic`), the totals behind /metrics."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from modular_server.plugin import host_of
+from modular_server.plugin import Periodic, host_of
 from modular_server.plugins.monitoring.explain import PlanExplainer
 from modular_server.plugins.monitoring.metrics import TotalsCollector, build_registry
 from modular_server.plugins.monitoring.recorder import FLUSHING, Recorder
@@ -60,20 +60,21 @@ class Monitor:
         self.assets = {name: (static / name).read_text(encoding="utf-8") for name in ASSETS}
         self.last_flush_error: str | None = None
         self._lock = asyncio.Lock()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._loops = [
+            Periodic(seconds, _unmonitored(job), name=name, plugin="monitoring", host=host_of(app))
+            for name, seconds, job in (
+                ("flush", settings.flush_interval_seconds, self._flush),
+                ("cleanup", settings.cleanup_interval_seconds, self._cleanup),
+            )
+        ]
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        for seconds, job in (
-            (self.settings.flush_interval_seconds, self._flush),
-            (self.settings.cleanup_interval_seconds, self._cleanup),
-        ):
-            self._tasks.append(loop.create_task(self._every(seconds, job), context=contextvars.Context()))
+        for periodic in self._loops:
+            periodic.start()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for periodic in self._loops:
+            await periodic.stop()
         await self.flush()
         await self.explainer.close()
         try:
@@ -92,12 +93,7 @@ class Monitor:
     async def _isolated(self, job: Callable[[], Awaitable[T]]) -> T:
         """Run ``job`` in a fresh context: its statements are neither monitored nor attributed
         to the request that asked for it (the admin API and /metrics flush before answering)."""
-
-        async def run() -> T:
-            FLUSHING.set(True)
-            return await job()
-
-        return await asyncio.get_running_loop().create_task(run(), context=contextvars.Context())
+        return await asyncio.get_running_loop().create_task(_unmonitored(job)(), context=contextvars.Context())
 
     async def _flush(self) -> None:
         async with self._lock:
@@ -122,15 +118,6 @@ class Monitor:
             log.info("monitoring: removed figures older than %s: %s", cutoff.isoformat(), removed)
         return {"older_than": cutoff, **removed}
 
-    async def _every(self, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
-        FLUSHING.set(True)  # this task runs in its own context
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await job()
-            except Exception:
-                log.exception("monitoring: background job %s failed", getattr(job, "__name__", job))
-
     def cache_plugin_stats(self) -> dict[str, Any] | None:
         """The cache plugin's own figures, if it is serving and offers ``stats()``."""
         host = host_of(self.app)
@@ -145,3 +132,14 @@ class Monitor:
             log.warning("monitoring: cache stats() failed: %s", exc)
             return None
         return dict(found) if isinstance(found, dict) else None
+
+
+def _unmonitored(job: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+    """``job`` marking its context as the flusher's, so its own statements are not recorded
+    (call it in a context of its own: a Periodic's loop, or a fresh task)."""
+
+    async def run() -> T:
+        FLUSHING.set(True)
+        return await job()
+
+    return run
