@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.datastructures import Headers
 
 from modular_server.plugin import (
+    Base,
     CachedResponse,
     Change,
     HealthResult,
@@ -35,6 +36,7 @@ from modular_server.plugin import (
     RequestContext,
     ResponseInfo,
     cache_policy_of,
+    host_of,
 )
 from modular_server.plugins.cache.entry import Entry, decode, encode
 from modular_server.plugins.cache.flights import Flight, Flights
@@ -45,6 +47,8 @@ from modular_server.plugins.cache.settings import CacheSettings
 from modular_server.plugins.cache.tags import ALL, TagRules
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from modular_server.plugin import PluginHostView
     from modular_server.plugins.cache.remote import Fetched, RemoteCache
     from modular_server.plugins.cache.subscriber import Subscriber
@@ -52,6 +56,24 @@ if TYPE_CHECKING:
 log = logging.getLogger("modular_server.cache")
 NAME = "cache"
 SUBSCRIBE_WAIT_SECONDS = 2.0
+
+
+async def start_cache(app: FastAPI, settings: CacheSettings, plugin_version: str) -> CacheRuntime:
+    """The started cache of ``app``: L1 always, L2 in Redis when ``use_redis`` and the core's
+    ``redis_url`` allow. Entries are keyed by server and plugin version, so an upgrade never
+    answers from an older version's entries."""
+    from modular_server import __version__
+
+    core = app.state.settings
+    remote = None
+    if settings.use_redis and core.redis_url:
+        from modular_server.plugins.cache.remote import RemoteCache
+
+        prefix = settings.key_prefix if settings.key_prefix is not None else f"{core.redis_prefix}cache:"
+        remote = RemoteCache(core.redis_url, settings, prefix)
+    runtime = CacheRuntime(settings, TagRules(Base.metadata, settings), f"{__version__}/{plugin_version}", remote)
+    await runtime.start(core.redis_url, host_of(app))
+    return runtime
 
 
 class RequestState:

@@ -13,21 +13,33 @@ from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from modular_server.plugin import Periodic, host_of
+from modular_server.plugin import PROBLEM_MEDIA_TYPE, Periodic, host_of, problem_body
 from modular_server.plugins.monitoring.explain import PlanExplainer
 from modular_server.plugins.monitoring.metrics import TotalsCollector, build_registry
-from modular_server.plugins.monitoring.recorder import FLUSHING, Recorder
+from modular_server.plugins.monitoring.recorder import FLUSHING, TRACE_KEY, Recorder, RequestTrace
 from modular_server.plugins.monitoring.service import persist, remove_older_than
 from modular_server.plugins.monitoring.totals import LocalTotals, RedisTotals
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from modular_server.plugin import RequestContext, ResponseInfo
     from modular_server.plugins.monitoring.settings import MonitoringSettings
 
 log = logging.getLogger("modular_server.monitoring")
 ASSETS = ("dashboard.html", "dashboard.js", "dashboard.css")
 T = TypeVar("T")
+
+
+async def start_monitor(app: FastAPI, settings: MonitoringSettings) -> Monitor | None:
+    """The started monitor of ``app``; None under a ``modular-server`` command (demo-data,
+    keys...): that is not traffic, its statements would show as slow queries without a route
+    and its flushes as one more worker."""
+    if getattr(app.state, "cli_command", None):
+        return None
+    monitor = Monitor(app, settings)
+    await monitor.start()
+    return monitor
 
 
 class Monitor:
@@ -118,6 +130,18 @@ class Monitor:
             log.info("monitoring: removed figures older than %s: %s", cutoff.isoformat(), removed)
         return {"older_than": cutoff, **removed}
 
+    def before_response(self, ctx: RequestContext, response: ResponseInfo) -> None:
+        """Timing headers on every response; with ``strict_n_plus_one``, a 500 instead of a
+        response whose request ran one statement per row."""
+        statements = ctx.db_statements
+        response.set_header(
+            "server-timing",
+            f'app;dur={ctx.elapsed * 1000:.2f}, db;dur={ctx.db_time * 1000:.2f};desc="{statements} statements"',
+        )
+        response.set_header("x-query-count", str(statements))
+        if self.recorder.strict:
+            _refuse_n_plus_one(ctx, response, self.recorder.threshold)
+
     def cache_plugin_stats(self) -> dict[str, Any] | None:
         """The cache plugin's own figures, if it is serving and offers ``stats()``."""
         host = host_of(self.app)
@@ -143,3 +167,24 @@ def _unmonitored(job: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
         return await job()
 
     return run
+
+
+def _refuse_n_plus_one(ctx: RequestContext, response: ResponseInfo, threshold: int) -> None:
+    """strict_n_plus_one: turn a (buffered) response of a request with an N+1 pattern into a 500."""
+    trace: RequestTrace | None = ctx.extras.get(TRACE_KEY)
+    if trace is None or not trace.flagged or response.body is None:
+        return
+    fingerprint = trace.flagged[0]
+    response.status = 500
+    response.body = problem_body(
+        500,
+        f"{ctx.method} {ctx.route} ran one statement {trace.counts[fingerprint]} times "
+        f"(n_plus_one_threshold {threshold}); load the rows in one query",
+        slug="n-plus-one-query",
+        title="N+1 query pattern detected",
+        route=ctx.route,
+        fingerprint=fingerprint,
+        count=trace.counts[fingerprint],
+        threshold=threshold,
+    )
+    response.set_header("content-type", PROBLEM_MEDIA_TYPE)
