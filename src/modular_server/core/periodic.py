@@ -146,8 +146,18 @@ def every(
     on_failure: Callable[[Exception], None] | None = None,
     sleep: Sleep = asyncio.sleep,
     host: PluginHostView | None = None,
+    retry_seconds: float = RETRY_SECONDS,
 ) -> Periodic:
     """A started :class:`Periodic` (call from a plugin's startup; ``await p.stop()`` at shutdown)."""
-    periodic = Periodic(interval, work, name=name, plugin=plugin, on_failure=on_failure, sleep=sleep, host=host)
+    periodic = Periodic(
+        interval,
+        work,
+        name=name,
+        plugin=plugin,
+        on_failure=on_failure,
+        sleep=sleep,
+        host=host,
+        retry_seconds=retry_seconds,
+    )
     periodic.start()
     return periodic
