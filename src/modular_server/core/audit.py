@@ -1,6 +1,10 @@
 """The audit trail: every change to an audited table (bookings, reservations, batch status,
 master data) and every admin action, with who, when, what and the request id.
 
+Which tables are audited is declared where they are defined: the core's ``api_key``, and
+each plugin's ``audited_tables`` (its manifest); a deployment adjusts that with
+``audit_extra_tables`` and ``audit_excluded_tables`` (:func:`audited_tables`).
+
 Row changes are written by the session itself right before COMMIT, in the same transaction;
 admin actions (non-GET requests that need the admin scope) are written when the request
 finished successfully.
@@ -9,9 +13,10 @@ finished successfully.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session
@@ -19,12 +24,39 @@ from sqlalchemy.orm import Session
 from modular_server.core.models import AuditEntry
 from modular_server.hooks.context import RequestContext, current_request
 
+if TYPE_CHECKING:
+    from modular_server.core.states import PluginRecord
+    from modular_server.settings import Settings
+
 log = logging.getLogger("modular_server.audit")
 _PENDING = "modular_server.audit"
 # never copied into the trail, whatever table they are in
 MAX_AUDITED_ROWS = 1000  # a booking batch at most
 _SECRET_COLUMNS = frozenset({"digest", "secret", "password", "token", "key_hash"})
 SYSTEM = "system"
+#: the core's own audited tables (who holds which API key)
+CORE_AUDITED = frozenset({"api_key"})
+
+
+def audited_tables(settings: Settings, plugins: Iterable[PluginRecord]) -> frozenset[str]:
+    """The core's tables and those the given (active) plugins declare, plus
+    ``audit_extra_tables``, minus ``audit_excluded_tables``. A plugin audits only tables it
+    owns; a declared table it does not own is ignored with a warning. The deprecated
+    ``audit_tables``, when set, replaces all of this."""
+    if settings.audit_tables is not None:
+        log.warning(
+            "audit: the deprecated setting audit_tables replaces the plugins' declarations; "
+            "use audit_extra_tables and audit_excluded_tables instead"
+        )
+        return frozenset(settings.audit_tables)
+    tables = set(CORE_AUDITED)
+    for record in plugins:
+        declared = set(record.spec.audited_tables) if record.spec is not None else set()
+        foreign = declared - set(record.tables)
+        if foreign:
+            log.warning("plugin %s declares audited tables it does not own, ignored: %s", record.name, sorted(foreign))
+        tables |= declared - foreign
+    return frozenset((tables | set(settings.audit_extra_tables)) - set(settings.audit_excluded_tables))
 
 
 def _plain(value: Any) -> Any:

@@ -83,7 +83,7 @@ class Database:
         self.engine: AsyncEngine = self._create_engine(settings)
         self._fingerprints = Fingerprinter()
         self._write_lock = asyncio.Lock()
-        self.audited = frozenset(settings.audit_tables)
+        self.audited = audit.audited_tables(settings, host.active())
         tracked = type("TrackedSession", (Session,), {})
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=tracked)
         self._write_sessions = async_sessionmaker(

@@ -10,10 +10,11 @@ counted per hook, and after ``observer_failure_limit`` failures in a row the plu
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -47,6 +48,8 @@ class Dispatcher:
         self.settings = settings
         self._tables: dict[HookKind, dict[str, list[Impl]]] = {HookKind.OBSERVER: {}, HookKind.GATE: {}}
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: background tasks that run until cancelled (periodic loops)
+        self._loops: set[asyncio.Task[Any]] = set()
 
     # --- tables ----------------------------------------------------------------------------
 
@@ -158,17 +161,39 @@ class Dispatcher:
 
         return self.background(bounded())
 
-    def background(self, coroutine: Awaitable[Any]) -> asyncio.Task[Any]:
-        """Run ``coroutine`` as a task owned by the host (awaited for a moment at shutdown)."""
-        task = asyncio.get_running_loop().create_task(coroutine)  # type: ignore[arg-type]
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def background(
+        self,
+        coroutine: Coroutine[Any, Any, Any],
+        *,
+        name: str | None = None,
+        context: contextvars.Context | None = None,
+        until_stopped: bool = False,
+    ) -> asyncio.Task[Any]:
+        """Run ``coroutine`` as a task owned by the host.
+
+        At shutdown (:meth:`settle`) a task that runs ``until_stopped`` (a periodic loop) is
+        cancelled at once; any other is given ``observer_timeout_seconds`` to finish, then
+        cancelled.
+        """
+        task = asyncio.get_running_loop().create_task(coroutine, name=name, context=context)
+        tasks = self._loops if until_stopped else self._tasks
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
         return task
 
     async def settle(self) -> None:
-        """Give the background tasks a moment to finish (at shutdown)."""
+        """At shutdown: stop the loops, give the other background tasks a moment to finish,
+        then cancel what is left (so none is destroyed pending with the event loop)."""
+        for task in self._loops:
+            task.cancel()
+        loops = list(self._loops)
+        pending: set[asyncio.Task[Any]] = set()
         if self._tasks:
-            await asyncio.wait(self._tasks, timeout=self.settings.observer_timeout_seconds)
+            _, pending = await asyncio.wait(self._tasks, timeout=self.settings.observer_timeout_seconds)
+        for task in pending:
+            task.cancel()
+        if loops or pending:
+            await asyncio.wait([*loops, *pending], timeout=self.settings.observer_timeout_seconds)
 
     # --- gates -----------------------------------------------------------------------------
 

@@ -7,6 +7,9 @@ through :class:`PluginHostView` only.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from starlette.applications import Starlette
@@ -31,6 +34,19 @@ class PluginHostView(Protocol):
 
     def is_serving(self, name: str) -> bool:
         """Whether plugin ``name`` is loaded and serving requests right now."""
+        ...
+
+    def background(
+        self,
+        coroutine: Coroutine[Any, Any, Any],
+        *,
+        name: str | None = None,
+        context: contextvars.Context | None = None,
+        until_stopped: bool = False,
+    ) -> asyncio.Task[Any]:
+        """Run ``coroutine`` as a task the host owns: at shutdown, after the plugins' ``shutdown``
+        hooks, one that runs ``until_stopped`` (a loop) is cancelled, any other is given a
+        moment to finish and then cancelled. :class:`Periodic` given a ``host`` uses this."""
         ...
 
 

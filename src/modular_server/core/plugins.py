@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -56,6 +56,8 @@ class PluginHost:
         #: per-plugin runtime objects (caches, queues, clients); keyed by plugin name
         self.data: dict[str, Any] = {}
         self.dispatcher = Dispatcher(self.pm, self.records, settings)
+        #: run a coroutine as a task the host owns (:meth:`Dispatcher.background`)
+        self.background = self.dispatcher.background
         self.loader = PluginLoader(settings, self.pm, self.records, self.table_owner, self.dispatcher, routes=routes)
 
     @property
@@ -165,10 +167,6 @@ class PluginHost:
 
     def has_gate(self, hook: str) -> bool:
         return self.dispatcher.has(HookKind.GATE, hook)
-
-    def background(self, coroutine: Awaitable[Any]) -> asyncio.Task[Any]:
-        """Run ``coroutine`` as a task owned by the host (awaited for a moment at shutdown)."""
-        return self.dispatcher.background(coroutine)
 
     def collect(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """(plugin name, answer) of every serving plugin's collect hook; exceptions propagate."""

@@ -24,7 +24,7 @@ from modular_server.hooks.spec import PluginSpec
 MANIFEST_FILE = "plugin.toml"
 
 #: manifest keys that are lists of strings in the file and tuples on PluginSpec
-_TUPLE_KEYS = frozenset({"requires", "prefixes", "python_packages"})
+_TUPLE_KEYS = frozenset({"requires", "prefixes", "python_packages", "audited_tables"})
 _COMMAND_KEYS = frozenset({"name", "help", "target"})
 
 

@@ -14,6 +14,8 @@ class PluginSpec:
     ``prefixes`` are the URL prefixes the plugin serves; while the plugin is not active they
     answer 503 with its reason. ``python_packages`` are import names checked before the
     plugin's hooks run (in addition to the extras named in the entry point).
+    ``audited_tables`` are tables of the plugin whose every change the core writes to the
+    audit trail while the plugin is active.
     """
 
     name: str
@@ -23,6 +25,7 @@ class PluginSpec:
     prefixes: tuple[str, ...] = ()
     python_packages: tuple[str, ...] = ()
     install_hint: str | None = None
+    audited_tables: tuple[str, ...] = ()
     contract: int = CONTRACT_VERSION
 
     @classmethod

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -100,19 +101,19 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=60, ge=1)
     #: never hand SQL parameter values to hooks or logs unless set
     log_sql_parameters: bool = False
-    audit_tables: list[str] = Field(
-        default_factory=lambda: [
-            "lagerbewegung",
-            "lager_chargen_reservierung",
-            "charge",
-            "charge_herkunft",
-            "artikel",
-            "einheit",
-            "lager",
-            "lagerort",
-            "api_key",
-        ],
-        description="tables whose every change is recorded in the audit log",
+    # Which tables are audited is declared by their plugins (`audited_tables` in plugin.toml);
+    # these two only adjust that for one deployment.
+    audit_extra_tables: list[str] = Field(
+        default_factory=list,
+        description="tables audited in addition to api_key and those the active plugins declare",
+    )
+    audit_excluded_tables: list[str] = Field(
+        default_factory=list, description="tables not audited although their plugin declares them"
+    )
+    audit_tables: list[str] | None = Field(
+        default=None,
+        description="deprecated (use audit_extra_tables / audit_excluded_tables): when set, exactly "
+        "these tables are audited, whatever the plugins declare",
     )
     secret_key: SecretStr | None = Field(
         default=None,
@@ -129,6 +130,17 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     #: ``json`` prints one object per line with the request id
     log_format: Literal["text", "json"] = "text"
+
+    @model_validator(mode="after")
+    def _warn_deprecated(self) -> Settings:
+        if "audit_tables" in self.model_fields_set:
+            warnings.warn(
+                "the setting audit_tables is deprecated and will be removed in 0.3: plugins declare their "
+                "audited tables; adjust them with audit_extra_tables and audit_excluded_tables",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -7,8 +7,6 @@ kernel can read PLUGIN and report ``missing_dependency`` cheaply when they are a
 
 from __future__ import annotations
 
-from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from modular_server.plugin import PluginSpec, hookimpl, host_of
@@ -16,13 +14,14 @@ from modular_server.plugin import PluginSpec, hookimpl, host_of
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from fastapi import APIRouter, FastAPI
+    from fastapi import FastAPI
 
     from modular_server.plugin import Change, HealthResult
     from modular_server.plugins.anomaly.settings import AnomalySettings
 
 NAME = "anomaly"
-# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us);
+# models.py, migrations/versions and routes.router are found by the kernel's conventions
 PLUGIN = PluginSpec.from_manifest(__name__)
 
 
@@ -31,25 +30,6 @@ def plugin_settings() -> type[AnomalySettings]:
     from modular_server.plugins.anomaly.settings import AnomalySettings
 
     return AnomalySettings
-
-
-@hookimpl
-def register_models() -> list[ModuleType]:
-    from modular_server.plugins.anomaly import models
-
-    return [models]
-
-
-@hookimpl
-def migration_locations() -> Path:
-    return Path(__file__).parent / "migrations" / "versions"
-
-
-@hookimpl
-def register_routes() -> list[APIRouter]:
-    from modular_server.plugins.anomaly.routes import router
-
-    return [router]
 
 
 @hookimpl

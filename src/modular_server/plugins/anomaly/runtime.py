@@ -112,6 +112,7 @@ class AnomalyRuntime:
                 name=job.__name__,
                 plugin="anomaly",
                 on_failure=functools.partial(self._failed_quietly, job.__name__),
+                host=host_of(self.app),
             )
             for seconds, job in jobs
         ]

@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any
 from modular_server.plugin import PluginSpec, hookimpl, host_of
 
 if TYPE_CHECKING:
-    from fastapi import APIRouter, FastAPI
+    from fastapi import FastAPI
     from starlette.datastructures import Headers
 
     from modular_server.plugin import CachedResponse, Change, HealthResult, RequestContext, ResponseInfo
     from modular_server.plugins.cache.settings import CacheSettings
 
 NAME = "cache"
-# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us);
+# its routes: routes.router (the kernel's convention)
 PLUGIN = PluginSpec.from_manifest(__name__)
 
 
@@ -35,29 +36,10 @@ def plugin_settings() -> type[CacheSettings]:
 
 
 @hookimpl
-def register_routes(settings: CacheSettings) -> list[APIRouter]:
-    from modular_server.plugins.cache.routes import router
-
-    return [router]
-
-
-@hookimpl
 async def startup(app: FastAPI, settings: CacheSettings) -> None:
-    from modular_server import __version__
-    from modular_server.plugin import Base
-    from modular_server.plugins.cache.runtime import CacheRuntime
-    from modular_server.plugins.cache.tags import TagRules
+    from modular_server.plugins.cache.runtime import start_cache
 
-    core = app.state.settings
-    remote = None
-    if settings.use_redis and core.redis_url:
-        from modular_server.plugins.cache.remote import RemoteCache
-
-        prefix = settings.key_prefix if settings.key_prefix is not None else f"{core.redis_prefix}cache:"
-        remote = RemoteCache(core.redis_url, settings, prefix)
-    runtime = CacheRuntime(settings, TagRules(Base.metadata, settings), f"{__version__}/{PLUGIN.version}", remote)
-    await runtime.start(core.redis_url)
-    host_of(app).data[NAME] = runtime
+    host_of(app).data[NAME] = await start_cache(app, settings, PLUGIN.version)
 
 
 @hookimpl
@@ -96,10 +78,6 @@ def changes_committed(app: FastAPI, changes: list[Change]) -> Awaitable[Any] | N
 
 @hookimpl
 def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult]]]:
-    async def redis() -> HealthResult:
-        from modular_server.plugin import HealthResult
+    from modular_server.plugins.cache.health import checks
 
-        runtime = host_of(app).data.get(NAME)
-        return HealthResult("fail", "not started") if runtime is None else runtime.health()
-
-    return {"redis": redis}
+    return checks(app)

@@ -27,7 +27,17 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import Headers
 
-from modular_server.plugin import CachedResponse, Change, HealthResult, RequestContext, ResponseInfo, cache_policy_of
+from modular_server.plugin import (
+    Base,
+    CachedResponse,
+    Change,
+    HealthResult,
+    Periodic,
+    RequestContext,
+    ResponseInfo,
+    cache_policy_of,
+    host_of,
+)
 from modular_server.plugins.cache.entry import Entry, decode, encode
 from modular_server.plugins.cache.flights import Flight, Flights
 from modular_server.plugins.cache.http import etag_matches, strong_etag, wants_revalidation
@@ -37,12 +47,33 @@ from modular_server.plugins.cache.settings import CacheSettings
 from modular_server.plugins.cache.tags import ALL, TagRules
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from modular_server.plugin import PluginHostView
     from modular_server.plugins.cache.remote import Fetched, RemoteCache
     from modular_server.plugins.cache.subscriber import Subscriber
 
 log = logging.getLogger("modular_server.cache")
 NAME = "cache"
 SUBSCRIBE_WAIT_SECONDS = 2.0
+
+
+async def start_cache(app: FastAPI, settings: CacheSettings, plugin_version: str) -> CacheRuntime:
+    """The started cache of ``app``: L1 always, L2 in Redis when ``use_redis`` and the core's
+    ``redis_url`` allow. Entries are keyed by server and plugin version, so an upgrade never
+    answers from an older version's entries."""
+    from modular_server import __version__
+
+    core = app.state.settings
+    remote = None
+    if settings.use_redis and core.redis_url:
+        from modular_server.plugins.cache.remote import RemoteCache
+
+        prefix = settings.key_prefix if settings.key_prefix is not None else f"{core.redis_prefix}cache:"
+        remote = RemoteCache(core.redis_url, settings, prefix)
+    runtime = CacheRuntime(settings, TagRules(Base.metadata, settings), f"{__version__}/{plugin_version}", remote)
+    await runtime.start(core.redis_url, host_of(app))
+    return runtime
 
 
 class RequestState:
@@ -66,6 +97,7 @@ class CacheRuntime:
         self.version = version
         self.remote = remote
         self.subscriber: Subscriber | None = None
+        self.retrying: Periodic | None = None
         self.local = LocalCache(settings.l1_max_entries, settings.l1_max_bytes)
         self.flights = Flights(lease_seconds=settings.lock_ms / 1000)
         self._wait_seconds = settings.lock_ms / 1000
@@ -90,7 +122,7 @@ class CacheRuntime:
 
     # --- life ------------------------------------------------------------------------------
 
-    async def start(self, redis_url: str) -> None:
+    async def start(self, redis_url: str, host: PluginHostView | None = None) -> None:
         if self.remote is None:
             return
         from modular_server.plugins.cache.subscriber import Subscriber
@@ -105,7 +137,10 @@ class CacheRuntime:
             self.remote.acknowledge,
         )
         self._tasks.append(asyncio.get_running_loop().create_task(self.subscriber.run()))
-        self._tasks.append(asyncio.get_running_loop().create_task(self._keep_trying()))
+        self.retrying = Periodic(
+            self.settings.redis_retry_seconds, self._probe_if_owed, name="redis retry", plugin=NAME, host=host
+        )
+        self.retrying.start()
         await self.remote.probe()  # opens a pooled connection now, not within the first lookup's timeout
         with contextlib.suppress(TimeoutError):  # Redis may be down at startup: L1 until it is back
             await asyncio.wait_for(self.subscriber.subscribed.wait(), SUBSCRIBE_WAIT_SECONDS)
@@ -113,6 +148,8 @@ class CacheRuntime:
         await self.remote.announce(starting=True)
 
     async def stop(self) -> None:
+        if self.retrying is not None:
+            await self.retrying.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -128,12 +165,11 @@ class CacheRuntime:
         if self.remote is not None:
             self._tasks.append(asyncio.get_running_loop().create_task(self.remote.announce(starting=False)))
 
-    async def _keep_trying(self) -> None:
+    async def _probe_if_owed(self) -> None:
+        """Every ``redis_retry_seconds``: while Redis is down or owed an announcement, try it."""
         assert self.remote is not None
-        while True:
-            await asyncio.sleep(self.settings.redis_retry_seconds)
-            if self.remote.owed or not self.remote.breaker.up:
-                await self.remote.probe()
+        if self.remote.owed or not self.remote.breaker.up:
+            await self.remote.probe()
 
     # --- lookup ----------------------------------------------------------------------------
 

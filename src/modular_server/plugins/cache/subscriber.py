@@ -52,6 +52,11 @@ class Subscriber:
         self.failures = 0
 
     async def run(self) -> None:
+        """Subscribe, apply messages until the connection breaks, wait, subscribe again.
+
+        Not a :class:`~modular_server.plugin.Periodic`: it subscribes at once (not after a
+        wait), a round lasts as long as its connection, and it waits only after losing one.
+        """
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from modular_server.plugin import CliCommand, PluginSpec, hookimpl, host_of
 
 if TYPE_CHECKING:
-    from fastapi import APIRouter, FastAPI
+    from fastapi import FastAPI
     from pydantic import BaseModel
 
-# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us);
+# models.py, migrations/versions and routes.router are found by the kernel's conventions
 PLUGIN = PluginSpec.from_manifest(__name__)
 
 
@@ -21,25 +20,6 @@ def plugin_settings() -> type[BaseModel]:
     from modular_server.plugins.chargen.settings import ChargenSettings
 
     return ChargenSettings
-
-
-@hookimpl
-def register_models() -> list[ModuleType]:
-    from modular_server.plugins.chargen import models
-
-    return [models]
-
-
-@hookimpl
-def migration_locations() -> Path:
-    return Path(__file__).parent / "migrations" / "versions"
-
-
-@hookimpl
-def register_routes() -> list[APIRouter]:
-    from modular_server.plugins.chargen.routes import router
-
-    return [router]
 
 
 @hookimpl

@@ -2,36 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING
-
 from modular_server.plugin import CliCommand, PluginSpec, hookimpl
 
-if TYPE_CHECKING:
-    from fastapi import APIRouter
-
-# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us);
+# models.py, migrations/versions and routes.router are found by the kernel's conventions
 PLUGIN = PluginSpec.from_manifest(__name__)
-
-
-@hookimpl
-def register_models() -> list[ModuleType]:
-    from modular_server.plugins.lager import models
-
-    return [models]
-
-
-@hookimpl
-def migration_locations() -> Path:
-    return Path(__file__).parent / "migrations" / "versions"
-
-
-@hookimpl
-def register_routes() -> list[APIRouter]:
-    from modular_server.plugins.lager.routes import router
-
-    return [router]
 
 
 @hookimpl

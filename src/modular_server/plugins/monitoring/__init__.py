@@ -2,14 +2,13 @@
 metrics, an admin API and the /db-performance dashboard.
 
 Hot path: ``query_executed`` and ``request_finished`` do O(1) in-memory bookkeeping
-(:mod:`.recorder`); a background task persists aggregates every ``flush_interval_seconds``.
+(:mod:`.recorder`); a background task persists aggregates every ``flush_interval_seconds``
+(:mod:`.runtime`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from modular_server.plugin import PluginSpec, hookimpl, host_of
 
@@ -22,7 +21,8 @@ if TYPE_CHECKING:
     from modular_server.plugins.monitoring.settings import MonitoringSettings
 
 NAME = "monitoring"
-# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us);
+# its models and migrations: models.py and migrations/versions (the kernel's conventions)
 PLUGIN = PluginSpec.from_manifest(__name__)
 
 
@@ -34,18 +34,6 @@ def plugin_settings() -> type[MonitoringSettings]:
 
 
 @hookimpl
-def register_models() -> list[ModuleType]:
-    from modular_server.plugins.monitoring import models
-
-    return [models]
-
-
-@hookimpl
-def migration_locations() -> Path:
-    return Path(__file__).parent / "migrations" / "versions"
-
-
-@hookimpl
 def register_routes() -> list[APIRouter]:
     from modular_server.plugins.monitoring.routes import api, public
 
@@ -54,15 +42,11 @@ def register_routes() -> list[APIRouter]:
 
 @hookimpl
 async def startup(app: FastAPI, settings: MonitoringSettings) -> None:
-    if getattr(app.state, "cli_command", None):
-        # a `modular-server` command (demo-data, keys...) is not traffic: its statements would
-        # show as slow queries without a route and its flushes as one more worker
-        return
-    from modular_server.plugins.monitoring.runtime import Monitor
+    from modular_server.plugins.monitoring.runtime import start_monitor
 
-    monitor = Monitor(app, settings)
-    host_of(app).data[NAME] = monitor
-    await monitor.start()
+    monitor = await start_monitor(app, settings)
+    if monitor is not None:
+        host_of(app).data[NAME] = monitor
 
 
 @hookimpl
@@ -74,14 +58,9 @@ async def shutdown(app: FastAPI) -> None:
 
 @hookimpl
 def health_checks(app: FastAPI) -> dict[str, Callable[[], Awaitable[HealthResult]]]:
-    from modular_server.plugin import HealthResult
+    from modular_server.plugins.monitoring.health import checks
 
-    async def flushing() -> HealthResult:
-        monitor = host_of(app).data.get(NAME)
-        error = monitor.last_flush_error if monitor is not None else "not started"
-        return HealthResult("degraded", f"figures not persisted: {error}") if error else HealthResult("ok")
-
-    return {"monitoring": flushing}
+    return checks(app)
 
 
 @hookimpl
@@ -94,41 +73,8 @@ def query_executed(app: FastAPI, ctx: RequestContext | None, query: QueryInfo) -
 @hookimpl
 def before_response(app: FastAPI, ctx: RequestContext, response: ResponseInfo) -> None:
     monitor = host_of(app).data.get(NAME)
-    if monitor is None:
-        return
-    statements = ctx.db_statements
-    response.set_header(
-        "server-timing",
-        f'app;dur={ctx.elapsed * 1000:.2f}, db;dur={ctx.db_time * 1000:.2f};desc="{statements} statements"',
-    )
-    response.set_header("x-query-count", str(statements))
-    recorder = monitor.recorder
-    if recorder.strict:
-        _refuse_n_plus_one(ctx, response, recorder.threshold)
-
-
-def _refuse_n_plus_one(ctx: RequestContext, response: ResponseInfo, threshold: int) -> None:
-    """strict_n_plus_one: turn a (buffered) response of a request with an N+1 pattern into a 500."""
-    from modular_server.plugin import PROBLEM_MEDIA_TYPE, problem_body
-    from modular_server.plugins.monitoring.recorder import TRACE_KEY
-
-    trace: Any = ctx.extras.get(TRACE_KEY)
-    if trace is None or not trace.flagged or response.body is None:
-        return
-    fingerprint = trace.flagged[0]
-    response.status = 500
-    response.body = problem_body(
-        500,
-        f"{ctx.method} {ctx.route} ran one statement {trace.counts[fingerprint]} times "
-        f"(n_plus_one_threshold {threshold}); load the rows in one query",
-        slug="n-plus-one-query",
-        title="N+1 query pattern detected",
-        route=ctx.route,
-        fingerprint=fingerprint,
-        count=trace.counts[fingerprint],
-        threshold=threshold,
-    )
-    response.set_header("content-type", PROBLEM_MEDIA_TYPE)
+    if monitor is not None:
+        monitor.before_response(ctx, response)
 
 
 @hookimpl

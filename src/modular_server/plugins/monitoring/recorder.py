@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from modular_server.plugins.monitoring.counters import Counters
 from modular_server.plugins.monitoring.histogram import Histogram
 
 if TYPE_CHECKING:
@@ -36,17 +37,11 @@ RouteKey = tuple[str, str]  # (method, route template)
 
 
 @dataclass(slots=True)
-class RouteFigures:
-    """Additive figures of one route; the same shape serves windows, deltas and totals."""
+class RouteFigures(Counters):
+    """Figures of one route (the counters, requests by status class, latency); the same shape
+    serves windows, deltas and totals."""
 
     status_classes: list[int] = field(default_factory=lambda: [0] * 5)  # 1xx .. 5xx
-    statements: int = 0
-    max_statements: int = 0
-    db_time_us: int = 0
-    cache_hits: int = 0
-    cache_misses: int = 0
-    n_plus_one: int = 0
-    slow_queries: int = 0
     latency: Histogram = field(default_factory=Histogram)
 
     @property
@@ -56,13 +51,7 @@ class RouteFigures:
     def merge(self, other: RouteFigures) -> None:
         for index, n in enumerate(other.status_classes):
             self.status_classes[index] += n
-        self.statements += other.statements
-        self.max_statements = max(self.max_statements, other.max_statements)
-        self.db_time_us += other.db_time_us
-        self.cache_hits += other.cache_hits
-        self.cache_misses += other.cache_misses
-        self.n_plus_one += other.n_plus_one
-        self.slow_queries += other.slow_queries
+        self.merge_counters(other)
         self.latency.merge(other.latency)
 
 

@@ -1,5 +1,5 @@
 """The plugin's runtime object (in ``host_of(app).data["monitoring"]``): the recorder, the
-background flusher and cleanup job, the totals behind /metrics."""
+background flusher and cleanup job (each a :class:`Periodic`), the totals behind /metrics."""
 
 from __future__ import annotations
 
@@ -13,21 +13,33 @@ from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from modular_server.plugin import host_of
+from modular_server.plugin import PROBLEM_MEDIA_TYPE, Periodic, host_of, problem_body
 from modular_server.plugins.monitoring.explain import PlanExplainer
 from modular_server.plugins.monitoring.metrics import TotalsCollector, build_registry
-from modular_server.plugins.monitoring.recorder import FLUSHING, Recorder
+from modular_server.plugins.monitoring.recorder import FLUSHING, TRACE_KEY, Recorder, RequestTrace
 from modular_server.plugins.monitoring.service import persist, remove_older_than
 from modular_server.plugins.monitoring.totals import LocalTotals, RedisTotals
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from modular_server.plugin import RequestContext, ResponseInfo
     from modular_server.plugins.monitoring.settings import MonitoringSettings
 
 log = logging.getLogger("modular_server.monitoring")
 ASSETS = ("dashboard.html", "dashboard.js", "dashboard.css")
 T = TypeVar("T")
+
+
+async def start_monitor(app: FastAPI, settings: MonitoringSettings) -> Monitor | None:
+    """The started monitor of ``app``; None under a ``modular-server`` command (demo-data,
+    keys...): that is not traffic, its statements would show as slow queries without a route
+    and its flushes as one more worker."""
+    if getattr(app.state, "cli_command", None):
+        return None
+    monitor = Monitor(app, settings)
+    await monitor.start()
+    return monitor
 
 
 class Monitor:
@@ -60,20 +72,21 @@ class Monitor:
         self.assets = {name: (static / name).read_text(encoding="utf-8") for name in ASSETS}
         self.last_flush_error: str | None = None
         self._lock = asyncio.Lock()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._loops = [
+            Periodic(seconds, _unmonitored(job), name=name, plugin="monitoring", host=host_of(app))
+            for name, seconds, job in (
+                ("flush", settings.flush_interval_seconds, self._flush),
+                ("cleanup", settings.cleanup_interval_seconds, self._cleanup),
+            )
+        ]
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        for seconds, job in (
-            (self.settings.flush_interval_seconds, self._flush),
-            (self.settings.cleanup_interval_seconds, self._cleanup),
-        ):
-            self._tasks.append(loop.create_task(self._every(seconds, job), context=contextvars.Context()))
+        for periodic in self._loops:
+            periodic.start()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for periodic in self._loops:
+            await periodic.stop()
         await self.flush()
         await self.explainer.close()
         try:
@@ -92,12 +105,7 @@ class Monitor:
     async def _isolated(self, job: Callable[[], Awaitable[T]]) -> T:
         """Run ``job`` in a fresh context: its statements are neither monitored nor attributed
         to the request that asked for it (the admin API and /metrics flush before answering)."""
-
-        async def run() -> T:
-            FLUSHING.set(True)
-            return await job()
-
-        return await asyncio.get_running_loop().create_task(run(), context=contextvars.Context())
+        return await asyncio.get_running_loop().create_task(_unmonitored(job)(), context=contextvars.Context())
 
     async def _flush(self) -> None:
         async with self._lock:
@@ -122,14 +130,17 @@ class Monitor:
             log.info("monitoring: removed figures older than %s: %s", cutoff.isoformat(), removed)
         return {"older_than": cutoff, **removed}
 
-    async def _every(self, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
-        FLUSHING.set(True)  # this task runs in its own context
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await job()
-            except Exception:
-                log.exception("monitoring: background job %s failed", getattr(job, "__name__", job))
+    def before_response(self, ctx: RequestContext, response: ResponseInfo) -> None:
+        """Timing headers on every response; with ``strict_n_plus_one``, a 500 instead of a
+        response whose request ran one statement per row."""
+        statements = ctx.db_statements
+        response.set_header(
+            "server-timing",
+            f'app;dur={ctx.elapsed * 1000:.2f}, db;dur={ctx.db_time * 1000:.2f};desc="{statements} statements"',
+        )
+        response.set_header("x-query-count", str(statements))
+        if self.recorder.strict:
+            _refuse_n_plus_one(ctx, response, self.recorder.threshold)
 
     def cache_plugin_stats(self) -> dict[str, Any] | None:
         """The cache plugin's own figures, if it is serving and offers ``stats()``."""
@@ -145,3 +156,35 @@ class Monitor:
             log.warning("monitoring: cache stats() failed: %s", exc)
             return None
         return dict(found) if isinstance(found, dict) else None
+
+
+def _unmonitored(job: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+    """``job`` marking its context as the flusher's, so its own statements are not recorded
+    (call it in a context of its own: a Periodic's loop, or a fresh task)."""
+
+    async def run() -> T:
+        FLUSHING.set(True)
+        return await job()
+
+    return run
+
+
+def _refuse_n_plus_one(ctx: RequestContext, response: ResponseInfo, threshold: int) -> None:
+    """strict_n_plus_one: turn a (buffered) response of a request with an N+1 pattern into a 500."""
+    trace: RequestTrace | None = ctx.extras.get(TRACE_KEY)
+    if trace is None or not trace.flagged or response.body is None:
+        return
+    fingerprint = trace.flagged[0]
+    response.status = 500
+    response.body = problem_body(
+        500,
+        f"{ctx.method} {ctx.route} ran one statement {trace.counts[fingerprint]} times "
+        f"(n_plus_one_threshold {threshold}); load the rows in one query",
+        slug="n-plus-one-query",
+        title="N+1 query pattern detected",
+        route=ctx.route,
+        fingerprint=fingerprint,
+        count=trace.counts[fingerprint],
+        threshold=threshold,
+    )
+    response.set_header("content-type", PROBLEM_MEDIA_TYPE)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from modular_server.plugins.monitoring.counters import merge_counters, zero_counters
 from modular_server.plugins.monitoring.histogram import Histogram
 from modular_server.plugins.monitoring.models import NPlusOne, RouteWindow, SlowQuery
 
@@ -89,14 +90,8 @@ def _empty_window(bucket: datetime, worker: str, method: str, route: str) -> Rou
         requests=0,
         client_errors=0,
         server_errors=0,
-        statements=0,
-        max_statements=0,
-        db_time_us=0,
-        cache_hits=0,
-        cache_misses=0,
-        n_plus_one=0,
-        slow_queries=0,
         latency=Histogram().to_json(),
+        **zero_counters(),
     )
 
 
@@ -104,13 +99,7 @@ def _add(row: RouteWindow, figures: RouteFigures) -> None:
     row.requests += figures.requests
     row.client_errors += figures.status_classes[3]
     row.server_errors += figures.status_classes[4]
-    row.statements += figures.statements
-    row.max_statements = max(row.max_statements, figures.max_statements)
-    row.db_time_us += figures.db_time_us
-    row.cache_hits += figures.cache_hits
-    row.cache_misses += figures.cache_misses
-    row.n_plus_one += figures.n_plus_one
-    row.slow_queries += figures.slow_queries
+    merge_counters(row, figures)
     latency = Histogram.from_json(row.latency)
     latency.merge(figures.latency)
     row.latency = latency.to_json()

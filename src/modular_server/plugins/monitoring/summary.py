@@ -6,38 +6,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from modular_server.plugins.monitoring.counters import Counters
 from modular_server.plugins.monitoring.histogram import Histogram
 from modular_server.plugins.monitoring.models import RouteWindow
 from modular_server.plugins.monitoring.schemas import Latency, RoutePoint, RouteStats
 
 
 @dataclass(slots=True)
-class Aggregate:
+class Aggregate(Counters):
     """Sums over any set of window rows (a route, a bucket, everything)."""
 
     requests: int = 0
     client_errors: int = 0
     server_errors: int = 0
-    statements: int = 0
-    max_statements: int = 0
-    db_time_us: int = 0
-    cache_hits: int = 0
-    cache_misses: int = 0
-    n_plus_one: int = 0
-    slow_queries: int = 0
     latency: Histogram = field(default_factory=Histogram)
 
     def add(self, row: RouteWindow) -> None:
         self.requests += row.requests
         self.client_errors += row.client_errors
         self.server_errors += row.server_errors
-        self.statements += row.statements
-        self.max_statements = max(self.max_statements, row.max_statements)
-        self.db_time_us += row.db_time_us
-        self.cache_hits += row.cache_hits
-        self.cache_misses += row.cache_misses
-        self.n_plus_one += row.n_plus_one
-        self.slow_queries += row.slow_queries
+        self.merge_counters(row)
         self.latency.merge(Histogram.from_json(row.latency))
 
     def latency_ms(self) -> Latency:

@@ -13,6 +13,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from modular_server.plugins.monitoring.counters import ADDITIVE
 from modular_server.plugins.monitoring.histogram import BUCKET_COUNT
 from modular_server.plugins.monitoring.recorder import RouteFigures, RouteKey
 
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 log = logging.getLogger("modular_server.monitoring")
-_COUNTERS = ("statements", "db_time_us", "cache_hits", "cache_misses", "n_plus_one", "slow_queries")
 _SEP = "\t"  # never part of a method or a route template
 
 
@@ -90,7 +90,7 @@ class RedisTotals:
 
 def _fields(value: RouteFigures) -> list[tuple[str, int]]:
     found = [(f"s{i + 1}", n) for i, n in enumerate(value.status_classes) if n]
-    found += [(name, getattr(value, name)) for name in _COUNTERS if getattr(value, name)]
+    found += [(name, getattr(value, name)) for name in ADDITIVE if getattr(value, name)]
     found += [(f"h{i}", n) for i, n in enumerate(value.latency.counts) if n]
     if value.latency.count:
         found.append(("sum_us", round(value.latency.total * 1_000_000)))
@@ -104,7 +104,7 @@ def _apply(value: RouteFigures, name: str, amount: int) -> None:
         value.latency.counts[int(name[1:])] += amount
     elif name == "sum_us":
         value.latency.total += amount / 1_000_000
-    elif name in _COUNTERS:
+    elif name in ADDITIVE:
         setattr(value, name, getattr(value, name) + amount)
 
 

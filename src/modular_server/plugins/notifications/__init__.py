@@ -8,8 +8,6 @@ event; storing, streaming and webhook delivery happen in background tasks.
 
 from __future__ import annotations
 
-from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from modular_server.plugin import CliCommand, PluginSpec, hookimpl, host_of
@@ -17,13 +15,14 @@ from modular_server.plugin import CliCommand, PluginSpec, hookimpl, host_of
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from fastapi import APIRouter, FastAPI
+    from fastapi import FastAPI
 
     from modular_server.plugin import DomainEvent, HealthResult
     from modular_server.plugins.notifications.settings import NotificationsSettings
 
 NAME = "notifications"
-# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us);
+# models.py, migrations/versions and routes.router are found by the kernel's conventions
 PLUGIN = PluginSpec.from_manifest(__name__)
 
 
@@ -32,25 +31,6 @@ def plugin_settings() -> type[NotificationsSettings]:
     from modular_server.plugins.notifications.settings import NotificationsSettings
 
     return NotificationsSettings
-
-
-@hookimpl
-def register_models() -> list[ModuleType]:
-    from modular_server.plugins.notifications import models
-
-    return [models]
-
-
-@hookimpl
-def migration_locations() -> Path:
-    return Path(__file__).parent / "migrations" / "versions"
-
-
-@hookimpl
-def register_routes() -> list[APIRouter]:
-    from modular_server.plugins.notifications.routes import router
-
-    return [router]
 
 
 @hookimpl

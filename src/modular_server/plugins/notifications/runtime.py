@@ -44,6 +44,7 @@ class NotificationsRuntime:
             self.run_daily_check,
             name="daily check",
             plugin="notifications",
+            host=host_of(app),
         )
 
     # --- life ------------------------------------------------------------------------------

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from modular_server.plugin import PluginSpec, hookimpl, host_of
 
 if TYPE_CHECKING:
-    from fastapi import APIRouter, FastAPI
+    from fastapi import FastAPI
     from pydantic import BaseModel
 
     from modular_server.plugins.reservierungen.settings import ReservierungenSettings
 
-# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us)
+# name, requires, prefixes, commands: plugin.toml (read by the kernel without importing us);
+# models.py, migrations/versions and routes.router are found by the kernel's conventions
 PLUGIN = PluginSpec.from_manifest(__name__)
-
-
-@hookimpl
-def register_models() -> list[ModuleType]:
-    from modular_server.plugins.reservierungen import models
-
-    return [models]
-
-
-@hookimpl
-def migration_locations() -> Path:
-    return Path(__file__).parent / "migrations" / "versions"
 
 
 @hookimpl
@@ -35,13 +22,6 @@ def plugin_settings() -> type[BaseModel]:
     from modular_server.plugins.reservierungen.settings import ReservierungenSettings
 
     return ReservierungenSettings
-
-
-@hookimpl
-def register_routes() -> list[APIRouter]:
-    from modular_server.plugins.reservierungen.routes import router
-
-    return [router]
 
 
 @hookimpl

@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI
 
-from modular_server.plugin import Periodic
+from modular_server.plugin import Periodic, host_of
 from modular_server.plugins.reservierungen import service
 
 log = logging.getLogger("modular_server.reservierungen")
@@ -16,7 +16,9 @@ class ExpiryJob:
     def __init__(self, app: FastAPI, interval: float) -> None:
         self.app = app
         self.interval = interval
-        self.loop = Periodic(interval, self.run_once, name="expire reservations", plugin="reservierungen")
+        self.loop = Periodic(
+            interval, self.run_once, name="expire reservations", plugin="reservierungen", host=host_of(app)
+        )
 
     def start(self) -> None:
         if self.interval > 0:  # 0: no loop (tests and workers that leave expiry to another)
