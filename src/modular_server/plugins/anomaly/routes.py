@@ -61,8 +61,8 @@ async def list_anomalies(
         }
     },
 )
-async def list_models(session: ReadSession) -> dict[str, list[ModelOut] | None]:
-    return {"items": [ModelOut.model_validate(m) for m in await queries.models(session)], "next_cursor": None}
+async def list_models(session: ReadSession) -> Page[ModelOut]:
+    return Page[ModelOut](items=[ModelOut.model_validate(m) for m in await queries.models(session)])
 
 
 @router.post(
