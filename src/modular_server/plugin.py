@@ -41,6 +41,7 @@ from modular_server.core.errors import (
 )
 from modular_server.core.host import PluginHostView, database_of, host_of, runtime_of, settings_of
 from modular_server.core.idempotency import MAX_KEY_LENGTH, run_idempotent
+from modular_server.core.openapi_decimals import decimal_json_schema, exact_decimal
 from modular_server.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, Pagination
 from modular_server.core.periodic import Periodic, every
 from modular_server.core.redis_breaker import RedisBreaker
@@ -112,8 +113,10 @@ __all__ = [
     "cached",
     "current_request",
     "database_of",
+    "decimal_json_schema",
     "duplicate",
     "every",
+    "exact_decimal",
     "hookimpl",
     "host_of",
     "labelled",

@@ -24,6 +24,8 @@ FIRST_PARTY = "modular_server."
 #: answers that are not JSON: a text document with a string schema and an example
 TEXT_MEDIA = ("text/plain", "text/html")
 METHODS = ("get", "post", "put", "patch", "delete")
+#: what makes a schema more than a free-form object
+STRUCTURE = {"properties", "items", "anyOf", "oneOf", "allOf", "const", "enum"}
 
 
 def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -128,6 +130,66 @@ async def test_every_operation_has_schemas_and_examples(everything: RunningApp) 
     assert not problems, "\n".join(problems)
 
 
+def _untyped(spec: dict[str, Any], schema: dict[str, Any]) -> bool:
+    """A JSON answer a client generator can only type as ``dict[str, Any]``: no schema at all, or an
+    object of free-form members (``additionalProperties`` only). A page's items count too."""
+    schema = _resolve(spec, schema)
+    variants = [_resolve(spec, v) for v in schema.get("anyOf", [schema]) if v.get("type") != "null"]
+    for variant in variants:
+        if variant.get("type", "object") == "object" and not STRUCTURE & variant.keys():
+            return True
+        if variant.get("type") == "array" and _untyped(spec, variant.get("items", {})):
+            return True
+        items = variant.get("properties", {}).get("items")
+        if items is not None and _untyped(spec, items):
+            return True
+    return False
+
+
+async def test_no_first_party_success_answer_is_an_untyped_object(everything: RunningApp) -> None:
+    """Every JSON success answer of the core and the first-party plugins names its members: a map
+    such as ``dict[str, Any]`` leaves a client to guess (members of a typed answer may be maps)."""
+    spec = everything.app.openapi()
+    first_party = _first_party_operations(everything)
+    untyped = []
+    for path, item in spec["paths"].items():
+        for method in METHODS:
+            if method not in item or (path, method) not in first_party:
+                continue
+            for code, response in item[method]["responses"].items():
+                media = response.get("content", {}).get("application/json")
+                if code.startswith("2") and media is not None and _untyped(spec, media.get("schema", {})):
+                    untyped.append(f"{method.upper()} {path} {code}")
+    assert not untyped, "\n".join(untyped)
+
+
+def test_an_untyped_answer_is_recognised() -> None:
+    spec: dict[str, Any] = {"components": {"schemas": {"Typed": {"type": "object", "properties": {"a": {}}}}}}
+    assert _untyped(spec, {})
+    assert _untyped(spec, {"type": "object", "additionalProperties": True})
+    assert _untyped(spec, {"type": "object", "additionalProperties": {"anyOf": [{"type": "array"}, {"type": "null"}]}})
+    assert _untyped(spec, {"type": "array", "items": {"type": "object"}})
+    assert not _untyped(spec, {"$ref": "#/components/schemas/Typed"})
+    assert not _untyped(spec, {"type": "array", "items": {"$ref": "#/components/schemas/Typed"}})
+    assert not _untyped(spec, {"anyOf": [{"$ref": "#/components/schemas/Typed"}, {"type": "null"}]})
+
+
+async def test_health_ready_documents_its_503_as_the_readiness_report(everything: RunningApp) -> None:
+    """/health/ready answers 503 with the same JSON report as 200 (not a problem document); the route's
+    own declared content for a status is kept, problem+json fills only statuses a route leaves open."""
+    spec = everything.app.openapi()
+    responses = spec["paths"]["/health/ready"]["get"]["responses"]
+    assert responses["503"]["content"] == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/ReadinessOut"}}
+    }
+    assert responses["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ReadinessOut"}
+    assert list(responses["500"]["content"]) == ["application/problem+json"]
+    # a declared problem media type without a schema gets the problem schema
+    metrics_401 = spec["paths"]["/metrics"]["get"]["responses"]["401"]
+    assert metrics_401["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+    assert metrics_401["description"].startswith("metrics_token required")
+
+
 async def test_every_operation_honouring_idempotency_key_declares_it(everything: RunningApp) -> None:
     spec = everything.app.openapi()
     honouring = [r for r in everything.app.routes if isinstance(r, APIRoute) and _honours_idempotency_key(r)]
@@ -167,6 +229,7 @@ async def test_closed_values_in_domain_answers_are_enums(everything: RunningApp)
         "modular_server.plugins.monitoring.schemas",
         "modular_server.plugins.cache.schemas",
         "modular_server.core.system",
+        "modular_server.core.health",
     ],
 )
 def test_every_example_is_valid_for_its_model(module: str) -> None:

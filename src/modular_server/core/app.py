@@ -22,7 +22,7 @@ from modular_server.core.middleware import API_PREFIX, RequestLifecycle
 from modular_server.core.migrator import Migrator
 from modular_server.core.openapi_ids import readable_operation_ids
 from modular_server.core.openapi_links import add_links
-from modular_server.core.openapi_problem import problem_response, problem_schema
+from modular_server.core.openapi_problem import merged_error_response, problem_schema
 from modular_server.core.pagination import Cursors
 from modular_server.core.plugins import PluginHost
 from modular_server.core.ratelimit import RateLimiter
@@ -179,10 +179,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             for status, description in PROBLEM_RESPONSES.items():
                 if path.startswith(API_PREFIX) or status in ("422", "500", "503") or status in responses:
-                    declared = responses.get(status, {}).get("description")  # a route's own words win
-                    if declared == FASTAPI_VALIDATION_DESCRIPTION:
-                        declared = None
-                    responses[status] = problem_response(declared or description, status, problem_types, PROBLEM_BASE)
+                    declared = responses.get(status)
+                    if declared is not None and declared.get("description") == FASTAPI_VALIDATION_DESCRIPTION:
+                        declared = None  # FastAPI's own 422 (HTTPValidationError): we send a problem
+                    responses[status] = merged_error_response(
+                        declared, description, status, problem_types, PROBLEM_BASE
+                    )
         if not path.startswith(API_PREFIX):
             continue
         for method, operation in operations.items():

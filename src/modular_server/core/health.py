@@ -24,6 +24,10 @@ class LivenessOut(BaseModel):
 
 
 class HealthCheckOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "degraded", "detail": "unreachable, in-process fallbacks in use"}]}
+    )
+
     status: Literal["ok", "degraded", "fail"]
     detail: str = Field(description="why a check is degraded or failing; may be set when ok")
 
@@ -122,6 +126,9 @@ async def redis_check(request: Request) -> HealthResult:
     "/ready",
     summary="Database reachable, plugins and their checks",
     response_model=ReadinessOut,
+    # a failing check answers 503 with the same report (JSON, not a problem document): a load
+    # balancer only reads the status, an operator reads which check fails
+    responses={503: {"model": ReadinessOut, "description": "A check fails (`status` is `fail`); the same report"}},
 )
 async def ready(request: Request) -> JSONResponse:
     host = request.app.state.host

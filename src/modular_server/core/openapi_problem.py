@@ -76,5 +76,22 @@ def problem_response(description: str, status: str, types: Mapping[str, _Describ
     return {"description": text, "content": PROBLEM_CONTENT}
 
 
+def merged_error_response(
+    declared: Mapping[str, Any] | None, description: str, status: str, types: Mapping[str, _Described], base: str
+) -> dict[str, Any]:
+    """An error answer of one operation: what the route declares for ``status`` merged with the
+    problem document. A route that declares a body of its own for the status (``/health/ready``
+    answers 503 with its readiness report) keeps it; the problem schema fills only what is left
+    open: no content at all, or a problem media type without a schema. The route's description
+    wins over the generic one."""
+    declared = declared or {}
+    own = {media: spec for media, spec in (declared.get("content") or {}).items() if spec.get("schema")}
+    if not own:
+        return {**declared, **problem_response(declared.get("description") or description, status, types, base)}
+    merged = {**declared, "content": own}
+    merged.setdefault("description", description)
+    return merged
+
+
 def _by_status(types: Mapping[str, _Described]) -> list[tuple[str, _Described]]:
     return sorted(types.items(), key=lambda item: (item[1].status, item[0]))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,9 +13,11 @@ from modular_server.core.database import ReadSession
 from modular_server.core.graph import explain_order
 from modular_server.core.models import AuditEntry
 from modular_server.core.pagination import Page, Pagination
+from modular_server.core.states import PluginState
 from modular_server.hooks.policy import requires_scope
 
 router = APIRouter(prefix="/api/v1/system", tags=["system"])
+Scope = Literal["read", "write", "admin"]
 
 
 class KeyCreate(BaseModel):
@@ -37,7 +39,7 @@ class KeyOut(BaseModel):
 
     id: int
     name: str
-    scope: str
+    scope: Scope
     prefix: str
     revoked: bool = False
 
@@ -58,42 +60,71 @@ class IssuedKeyOut(BaseModel):
 
     id: int
     name: str
-    scope: str
+    scope: Scope
     key: str = Field(description="shown once; only a digest is stored")
 
 
-PLUGINS_EXAMPLE = {
-    "items": [
-        {
-            "name": "artikel",
-            "state": "active",
-            "reason": "",
-            "hint": "",
-            "version": "0.1.0",
-            "description": "Artikel and Einheiten (units with conversion)",
-            "requires": [],
-            "prefixes": ["/api/v1/artikel", "/api/v1/einheiten"],
-            "hooks": ["migration_locations", "register_models", "register_routes"],
-            "tables": ["artikel", "einheit"],
-            "origin": "modular-server: modular_server.plugins.artikel",
-            "timings_ms": {"import": 0.46, "register": 0.16, "config": 0.0, "setup": 34.3, "startup": 0.02},
-            "observer_failures": 0,
-            "failures_by_hook": {},
-        }
-    ],
-    "order": ["artikel", "chargen", "lager"],
+PLUGIN_EXAMPLE: dict[str, Any] = {
+    "name": "artikel",
+    "state": "active",
+    "reason": "",
+    "hint": "",
+    "version": "0.1.0",
+    "description": "Artikel and Einheiten (units with conversion)",
+    "requires": [],
+    "prefixes": ["/api/v1/artikel", "/api/v1/einheiten"],
+    "hooks": ["migration_locations", "register_models", "register_routes"],
+    "tables": ["artikel", "einheit"],
+    "origin": "modular-server: modular_server.plugins.artikel",
+    "timings_ms": {"import": 0.46, "register": 0.16, "config": 0.0, "setup": 34.3, "startup": 0.02},
+    "observer_failures": 0,
+    "failures_by_hook": {},
 }
-KEYS_EXAMPLE = {"items": KeyOut.model_json_schema()["examples"]}
+
+
+class PluginOut(BaseModel):
+    """What the kernel knows about one discovered plugin."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [PLUGIN_EXAMPLE]})
+
+    name: str
+    state: PluginState
+    reason: str = Field(description="why it is not active; empty when active")
+    hint: str = Field(description="what an operator can do about it")
+    version: str | None = Field(description="null for a plugin that was never imported")
+    description: str
+    requires: list[str]
+    prefixes: list[str] = Field(description="the URL prefixes it serves (503 under them while it is not serving)")
+    hooks: list[str]
+    tables: list[str]
+    origin: str = Field(description="the distribution and module it came from")
+    timings_ms: dict[str, float] = Field(description="milliseconds per load phase (import, register, setup, ...)")
+    observer_failures: int
+    failures_by_hook: dict[str, int]
+
+
+class PluginsOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [PLUGIN_EXAMPLE], "order": ["artikel", "chargen", "lager"]}]}
+    )
+
+    items: list[PluginOut] = Field(description="every discovered plugin, in load order")
+    order: list[str] = Field(description="the load order (required plugins first)")
+
+
+class KeysOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": KeyOut.model_json_schema()["examples"]}]})
+
+    items: list[KeyOut]
 
 
 @router.get(
     "/plugins",
     summary="Every discovered plugin with state, reason and timings",
-    responses={200: {"content": {"application/json": {"example": PLUGINS_EXAMPLE}}}},
 )
 @requires_scope("admin")
-async def plugins(request: Request) -> dict[str, Any]:
-    return plugins_document(request.app.state.host)
+async def plugins(request: Request) -> PluginsOut:
+    return PluginsOut.model_validate(plugins_document(request.app.state.host))
 
 
 def plugins_document(host: Any) -> dict[str, Any]:
@@ -107,16 +138,15 @@ def plugins_document(host: Any) -> dict[str, Any]:
 @router.get(
     "/keys",
     summary="API keys (without secrets)",
-    responses={200: {"content": {"application/json": {"example": KEYS_EXAMPLE}}}},
 )
 @requires_scope("admin")
-async def list_keys(request: Request, session: ReadSession) -> dict[str, list[KeyOut]]:
+async def list_keys(request: Request, session: ReadSession) -> KeysOut:
     keys = await request.app.state.keys.list(session)
-    return {
-        "items": [
+    return KeysOut(
+        items=[
             KeyOut(id=k.id, name=k.name, scope=k.scope, prefix=k.prefix, revoked=k.revoked_at is not None) for k in keys
         ]
-    }
+    )
 
 
 @router.post("/keys", status_code=201, summary="Create an API key; the key is returned once")

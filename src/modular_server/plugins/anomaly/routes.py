@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.plugin import (
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from modular_server.plugins.anomaly.runtime import AnomalyRuntime
 
 router = APIRouter(prefix="/api/v1/anomalies", tags=["anomalies"])
+#: an anomaly id (BIGINT on PostgreSQL)
+AnomalyId = Annotated[int, Path(gt=0, le=2**63 - 1)]
 
 
 def _runtime(request: Request) -> AnomalyRuntime:
@@ -61,8 +63,8 @@ async def list_anomalies(
         }
     },
 )
-async def list_models(session: ReadSession) -> dict[str, list[ModelOut] | None]:
-    return {"items": [ModelOut.model_validate(m) for m in await queries.models(session)], "next_cursor": None}
+async def list_models(session: ReadSession) -> Page[ModelOut]:
+    return Page[ModelOut](items=[ModelOut.model_validate(m) for m in await queries.models(session)])
 
 
 @router.post(
@@ -97,12 +99,12 @@ def _who() -> str:
 
 
 @router.get("/{anomaly_id}", summary="One anomaly")
-async def get_anomaly(session: ReadSession, anomaly_id: int) -> AnomalyOut:
+async def get_anomaly(session: ReadSession, anomaly_id: AnomalyId) -> AnomalyOut:
     return AnomalyOut.model_validate(await queries.get_anomaly(session, anomaly_id))
 
 
 @router.post("/{anomaly_id}/bestaetigen", summary="Confirm or dismiss an anomaly (kept for retraining)")
-async def review(request: Request, anomaly_id: int, body: ReviewIn) -> AnomalyOut:
+async def review(request: Request, anomaly_id: AnomalyId, body: ReviewIn) -> AnomalyOut:
     who = _who()
 
     async def work(session: AsyncSession) -> AnomalyOut:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from modular_server.plugin import exact_decimal
+
 Kategorie = Literal["gewicht", "volumen", "laenge", "stueck"]
-Menge = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=3)]
-Faktor = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
+#: stored quantities (18 digits, 3 places) and unit factors (6 places), as their schemas state
+Menge = exact_decimal(3, positive=False)
+Faktor = exact_decimal(6, positive=True)
 
 EINHEIT_EXAMPLE = {"id": 2, "code": "g", "name": "Gramm", "kategorie": "gewicht", "faktor": "0.001000"}
 ARTIKEL_EXAMPLE = {

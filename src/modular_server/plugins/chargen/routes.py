@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from modular_server.plugin import Page, Pagination, ReadSession, Unprocessable, 
 from modular_server.plugins.artikel.offers import get_artikel
 from modular_server.plugins.chargen import ablauf, queries, service, views
 from modular_server.plugins.chargen.schemas import (
+    INT4_MAX,
     AblaufMeldenIn,
     AblaufMeldung,
     ChargeDetail,
@@ -33,6 +34,8 @@ from modular_server.plugins.chargen.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["chargen"])
+#: a charge id (an INTEGER column on PostgreSQL: a larger one cannot exist)
+ChargeId = Annotated[int, Path(gt=0, le=INT4_MAX)]
 
 LIST_TABLES = ("charge", "artikel", "bestand")
 DETAIL_TABLES = ("charge", "artikel", "bestand", "lagerort", "lager_chargen_reservierung")
@@ -124,7 +127,7 @@ async def melde_ablaufende(
 
 @router.get("/chargen/{charge_id}", summary="One Charge with stock per lagerort and open reservations")
 @cached(ttl=30, tags=["charge:{charge_id}"], tables=DETAIL_TABLES)
-async def get_charge(request: Request, session: ReadSession, charge_id: int) -> ChargeDetail:
+async def get_charge(request: Request, session: ReadSession, charge_id: ChargeId) -> ChargeDetail:
     charge = await queries.get_charge(session, charge_id)
     host = host_of(request)
     bestand = queries.foreign_table(host, "lager", "bestand")
@@ -138,7 +141,7 @@ async def get_charge(request: Request, session: ReadSession, charge_id: int) -> 
 
 
 @router.patch("/chargen/{charge_id}", summary="Change a Charge (not its artikel or status)")
-async def update_charge(request: Request, charge_id: int, body: ChargePatch) -> ChargeOut:
+async def update_charge(request: Request, charge_id: ChargeId, body: ChargePatch) -> ChargeOut:
     bestand = queries.foreign_table(host_of(request), "lager", "bestand")
 
     async def work(session: AsyncSession) -> ChargeOut:
@@ -148,7 +151,7 @@ async def update_charge(request: Request, charge_id: int, body: ChargePatch) -> 
 
 
 @router.delete("/chargen/{charge_id}", status_code=204, summary="Delete an unreferenced Charge (409 while referenced)")
-async def delete_charge(request: Request, charge_id: int) -> Response:
+async def delete_charge(request: Request, charge_id: ChargeId) -> Response:
     async def work(session: AsyncSession) -> None:
         await service.delete_charge(session, charge_id)
 
@@ -167,12 +170,12 @@ async def _change_status(request: Request, charge_id: int, action: str, body: St
 
 
 @router.post("/chargen/{charge_id}/sperren", summary="Block a free Charge (409 from any other status)")
-async def sperren(request: Request, charge_id: int, body: StatusAenderung | None = None) -> ChargeOut:
+async def sperren(request: Request, charge_id: ChargeId, body: StatusAenderung | None = None) -> ChargeOut:
     return await _change_status(request, charge_id, "sperren", body)
 
 
 @router.post("/chargen/{charge_id}/freigeben", summary="Release a blocked Charge (409 from any other status)")
-async def freigeben(request: Request, charge_id: int, body: StatusAenderung | None = None) -> ChargeOut:
+async def freigeben(request: Request, charge_id: ChargeId, body: StatusAenderung | None = None) -> ChargeOut:
     return await _change_status(request, charge_id, "freigeben", body)
 
 
@@ -180,7 +183,7 @@ async def freigeben(request: Request, charge_id: int, body: StatusAenderung | No
     "/chargen/{charge_id}/rueckruf",
     summary="Recall a Charge: returns its open reservations and the outgoing movements that carried it",
 )
-async def rueckruf(request: Request, charge_id: int, body: StatusAenderung | None = None) -> RueckrufOut:
+async def rueckruf(request: Request, charge_id: ChargeId, body: StatusAenderung | None = None) -> RueckrufOut:
     grund = body.grund if body else None
 
     async def work(session: AsyncSession) -> RueckrufOut:
@@ -194,7 +197,7 @@ async def rueckruf(request: Request, charge_id: int, body: StatusAenderung | Non
 async def verfolgung(
     request: Request,
     session: ReadSession,
-    charge_id: int,
+    charge_id: ChargeId,
     richtung: Literal["beide", "rueckwaerts", "vorwaerts"] = "beide",
     tiefe: Annotated[int | None, Query(ge=1, description="levels each way (default and maximum: settings)")] = None,
 ) -> VerfolgungOut:
@@ -209,7 +212,7 @@ async def verfolgung(
 
 
 @router.post("/chargen/{charge_id}/herkunft", status_code=201, summary="Record that this Charge was made from another")
-async def add_herkunft(request: Request, charge_id: int, body: HerkunftIn) -> HerkunftOut:
+async def add_herkunft(request: Request, charge_id: ChargeId, body: HerkunftIn) -> HerkunftOut:
     async def work(session: AsyncSession) -> HerkunftOut:
         return HerkunftOut.model_validate(await service.add_herkunft(session, charge_id, body))
 
@@ -217,7 +220,7 @@ async def add_herkunft(request: Request, charge_id: int, body: HerkunftIn) -> He
 
 
 @router.delete("/chargen/{charge_id}/herkunft/{parent_id}", status_code=204, summary="Remove a genealogy link")
-async def remove_herkunft(request: Request, charge_id: int, parent_id: int) -> Response:
+async def remove_herkunft(request: Request, charge_id: ChargeId, parent_id: ChargeId) -> Response:
     async def work(session: AsyncSession) -> None:
         await service.remove_herkunft(session, charge_id, parent_id)
 

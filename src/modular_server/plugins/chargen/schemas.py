@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal, Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from modular_server.plugin import exact_decimal
 from modular_server.plugins.chargen.models import HERKUNFT_ARTEN
 
 Status = Literal["frei", "gesperrt", "zurueckgerufen"]
 HerkunftArt = Literal[HERKUNFT_ARTEN]  # type: ignore[valid-type]
-Menge = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
+#: the largest id of an INTEGER column on PostgreSQL (charge)
+INT4_MAX = 2**31 - 1
+Menge = exact_decimal(3, positive=True)
 Grund = Literal["gesperrt", "zurueckgerufen", "abgelaufen", "lagerort_gesperrt"]
 
 ARTIKEL_KURZ_EXAMPLE = {
@@ -251,7 +254,7 @@ class HerkunftIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"parent_id": 2, "art": "produktion", "menge": "25"}]}
     )
 
-    parent_id: int = Field(description="the batch this one was made from")
+    parent_id: int = Field(gt=0, le=INT4_MAX, description="the batch this one was made from")
     art: HerkunftArt
     menge: Menge | None = Field(default=None, description="quantity of the parent that went in")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.plugin import (
@@ -36,6 +36,8 @@ from modular_server.plugins.lager.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["lager"])
+#: a ledger id (BIGINT on PostgreSQL)
+BewegungId = Annotated[int, Path(gt=0, le=2**63 - 1)]
 # Cache policy: lists are evicted by any change of their tables; a detail only by its own row
 # (changes are reported per row with their foreign keys, ledger rows are filed as `bewegung`).
 
@@ -193,7 +195,7 @@ async def book_batch(request: Request, body: BewegungBatchIn) -> Response:
     dependencies=[IdempotencyKey],
     summary="Reverse a movement (once; Idempotency-Key supported)",
 )
-async def storno(request: Request, bewegung_id: int, body: StornoIn | None = None) -> Response:
+async def storno(request: Request, bewegung_id: BewegungId, body: StornoIn | None = None) -> Response:
     bemerkung = body.bemerkung if body is not None else None
 
     async def work(session: AsyncSession) -> BewegungOut:
@@ -233,5 +235,5 @@ async def list_bewegungen(
 
 @router.get("/bewegungen/{bewegung_id}", summary="One movement")
 @cached(ttl=3600, tags=["bewegung:{bewegung_id}"])
-async def get_bewegung(session: ReadSession, bewegung_id: int) -> BewegungOut:
+async def get_bewegung(session: ReadSession, bewegung_id: BewegungId) -> BewegungOut:
     return BewegungOut.model_validate(await queries.get_bewegung(session, bewegung_id))

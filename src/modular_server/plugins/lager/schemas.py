@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-Menge = Annotated[Decimal, Field(max_digits=18, decimal_places=3)]
+from modular_server.plugin import decimal_json_schema, exact_decimal
+
+#: the largest id of an INTEGER column on PostgreSQL (lager, lagerort, and artikel and charge)
+INT4_MAX = 2**31 - 1
+#: a quantity: 18 digits, 3 places (as stored); not negative (an inventur may count 0)
+Menge = exact_decimal(3, positive=False)
+#: the schema of a quantity greater than 0 (every booking but an inventur)
+POSITIVE_MENGE_SCHEMA = decimal_json_schema(3, positive=True)
+LagerortId = Annotated[int, Field(gt=0, le=INT4_MAX)]
 Code = Annotated[str, Field(min_length=1, max_length=20)]
 #: what a client may book
 BewegungTyp = Literal["eingang", "ausgang", "umbuchung", "inventur"]
@@ -101,6 +109,29 @@ class LagerortOut(BaseModel):
     gesperrt: bool
 
 
+LOCATIONS = ("von_lagerort_id", "nach_lagerort_id", "lagerort_id")
+#: the locations each type names (the others are absent or null), as the validators below check
+LOCATIONS_BY_TYP = {
+    "eingang": ("nach_lagerort_id",),
+    "ausgang": ("von_lagerort_id",),
+    "umbuchung": ("von_lagerort_id", "nach_lagerort_id"),
+    "inventur": ("lagerort_id",),
+}
+
+
+def _rule(typ: str, named: tuple[str, ...]) -> dict[str, Any]:
+    """The JSON Schema of what the validators require of one ``typ``: its locations given, the
+    others left out, and a quantity greater than 0 unless it is a count. Not stated (JSON Schema
+    cannot compare two members): an umbuchung's two locations differ."""
+    then: dict[str, Any] = {
+        "required": list(named),
+        "properties": {name: {"type": "integer"} if name in named else {"type": "null"} for name in LOCATIONS},
+    }
+    if typ != "inventur":
+        then["properties"]["menge"] = POSITIVE_MENGE_SCHEMA
+    return {"if": {"properties": {"typ": {"const": typ}}, "required": ["typ"]}, "then": then}
+
+
 class BewegungIn(BaseModel):
     """One movement. ``menge`` is in ``einheit`` (default: the artikel's unit).
 
@@ -121,17 +152,18 @@ class BewegungIn(BaseModel):
                     "referenz_id": "LS-2026-0815",
                 },
                 {"typ": "inventur", "artikel_id": 1, "charge_id": 4, "lagerort_id": 3, "menge": "9.750"},
-            ]
+            ],
+            "allOf": [_rule(typ, named) for typ, named in LOCATIONS_BY_TYP.items()],
         }
     )
 
     typ: BewegungTyp
-    artikel_id: int = Field(gt=0)
-    charge_id: int | None = Field(default=None, gt=0)
-    von_lagerort_id: int | None = Field(default=None, gt=0, description="source (ausgang, umbuchung)")
-    nach_lagerort_id: int | None = Field(default=None, gt=0, description="destination (eingang, umbuchung)")
-    lagerort_id: int | None = Field(default=None, gt=0, description="the counted location (inventur only)")
-    menge: Menge = Field(ge=0)
+    artikel_id: int = Field(gt=0, le=INT4_MAX)
+    charge_id: int | None = Field(default=None, gt=0, le=INT4_MAX)
+    von_lagerort_id: LagerortId | None = Field(default=None, description="source (ausgang, umbuchung)")
+    nach_lagerort_id: LagerortId | None = Field(default=None, description="destination (eingang, umbuchung)")
+    lagerort_id: LagerortId | None = Field(default=None, description="the counted location (inventur only)")
+    menge: Menge
     einheit: str | None = Field(default=None, min_length=1, max_length=20)
     referenz_typ: str | None = Field(default=None, max_length=50)
     referenz_id: str | None = Field(default=None, max_length=100)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from modular_server.plugin import Problem, ReadSession, bearer_token, host_of, requires_scope
+from modular_server.plugin import Page, Problem, ReadSession, bearer_token, host_of, requires_scope
 from modular_server.plugins.monitoring import queries, summary
 from modular_server.plugins.monitoring.runtime import Monitor
 from modular_server.plugins.monitoring.schemas import (
@@ -64,10 +64,6 @@ def _window(hours: int) -> tuple[datetime, datetime]:
     return until - timedelta(hours=hours), until
 
 
-def _items(items: list) -> dict:  # type: ignore[type-arg]
-    return {"items": items, "next_cursor": None}
-
-
 @api.get("/stats", summary="Totals over the last hours (every worker)")
 @requires_scope("admin")
 async def stats(request: Request, session: ReadSession, hours: Hours = 24) -> Stats:
@@ -111,10 +107,12 @@ async def stats(request: Request, session: ReadSession, hours: Hours = 24) -> St
     responses=_listed(ROUTE_STATS_EXAMPLE),
 )
 @requires_scope("admin")
-async def routes(request: Request, session: ReadSession, hours: Hours = 24) -> dict[str, list[RouteStats] | None]:
+async def routes(request: Request, session: ReadSession, hours: Hours = 24) -> Page[RouteStats]:
     await _monitor(request).flush()
     since, until = _window(hours)
-    return _items(summary.per_route(await queries.route_windows(session, since, until), with_series=True))
+    return Page[RouteStats](
+        items=summary.per_route(await queries.route_windows(session, since, until), with_series=True)
+    )
 
 
 @api.get(
@@ -125,12 +123,12 @@ async def routes(request: Request, session: ReadSession, hours: Hours = 24) -> d
 @requires_scope("admin")
 async def slow_queries(
     request: Request, session: ReadSession, hours: Hours = 24, limit: Limit = 50
-) -> dict[str, list[SlowQueryOut] | None]:
+) -> Page[SlowQueryOut]:
     await _monitor(request).flush()
     since, until = _window(hours)
     rows = await queries.slowest_queries(session, since, until, limit)
-    return _items(
-        [
+    return Page[SlowQueryOut](
+        items=[
             SlowQueryOut(
                 id=r.id,
                 occurred_at=summary.utc(r.occurred_at),
@@ -155,12 +153,12 @@ async def slow_queries(
 @requires_scope("admin")
 async def n_plus_one(
     request: Request, session: ReadSession, hours: Hours = 24, limit: Limit = 50
-) -> dict[str, list[NPlusOneOffender] | None]:
+) -> Page[NPlusOneOffender]:
     await _monitor(request).flush()
     since, until = _window(hours)
     rows = await queries.n_plus_one_offenders(session, since, until, limit)
-    return _items(
-        [
+    return Page[NPlusOneOffender](
+        items=[
             NPlusOneOffender(
                 method=r.method,
                 route=r.route,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.plugin import (
@@ -19,6 +19,7 @@ from modular_server.plugin import (
 from modular_server.plugins.lager.offers import principal_name
 from modular_server.plugins.reservierungen import queries, service
 from modular_server.plugins.reservierungen.schemas import (
+    INT4_MAX,
     AnfrageOut,
     ErfuellenIn,
     ErfuellungOut,
@@ -28,6 +29,8 @@ from modular_server.plugins.reservierungen.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/reservierungen", tags=["reservierungen"])
+#: a reservierung id (an INTEGER column on PostgreSQL: a larger one cannot exist)
+ReservierungId = Annotated[int, Path(gt=0, le=INT4_MAX)]
 TABLES = ("lager_chargen_reservierung",)
 
 
@@ -81,7 +84,7 @@ async def list_reservierungen(
 
 @router.get("/{reservierung_id}", summary="One reservation")
 @cached(ttl=15, tags=["reservierung:{reservierung_id}"])
-async def get_reservierung(db: DatabaseDep, session: ReadSession, reservierung_id: int) -> ReservierungOut:
+async def get_reservierung(db: DatabaseDep, session: ReadSession, reservierung_id: ReservierungId) -> ReservierungOut:
     found = service.out(await queries.get_reservierung(session, reservierung_id))
     (found,) = await service.release_overdue_on_read(db, [found])
     return found
@@ -93,7 +96,7 @@ async def get_reservierung(db: DatabaseDep, session: ReadSession, reservierung_i
     dependencies=[IdempotencyKey],
     summary="Book the outgoing movement and consume the reservation (Idempotency-Key supported)",
 )
-async def fulfil(request: Request, reservierung_id: int, body: ErfuellenIn | None = None) -> Response:
+async def fulfil(request: Request, reservierung_id: ReservierungId, body: ErfuellenIn | None = None) -> Response:
     menge = body.menge if body is not None else None
 
     async def work(session: AsyncSession) -> ErfuellungOut:
@@ -109,7 +112,7 @@ async def fulfil(request: Request, reservierung_id: int, body: ErfuellenIn | Non
     dependencies=[IdempotencyKey],
     summary="Cancel a reservation and release its stock (Idempotency-Key supported)",
 )
-async def cancel(request: Request, reservierung_id: int) -> Response:
+async def cancel(request: Request, reservierung_id: ReservierungId) -> Response:
     async def work(session: AsyncSession) -> ReservierungOut:
         return service.out(await service.cancel(session, reservierung_id))
 

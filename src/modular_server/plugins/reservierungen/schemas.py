@@ -10,7 +10,20 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-Menge = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
+from modular_server.plugin import exact_decimal
+
+#: the largest id of an INTEGER column on PostgreSQL (artikel, charge, lagerort, reservierung)
+INT4_MAX = 2**31 - 1
+Menge = exact_decimal(3, positive=True)
+RowId = Annotated[int, Field(gt=0, le=INT4_MAX)]
+#: "give exactly one of charge_id or artikel_id" (the model validator below), stated in the schema:
+#: with a charge_id no artikel_id, else an artikel_id (if/then/else, which client generators read
+#: as one model, where a oneOf becomes a union of two)
+ONE_TARGET = {
+    "if": {"required": ["charge_id"], "properties": {"charge_id": {"type": "integer"}}},
+    "then": {"properties": {"artikel_id": {"type": "null"}}},
+    "else": {"required": ["artikel_id"], "properties": {"artikel_id": {"type": "integer"}}},
+}
 Status = Literal["aktiv", "erledigt", "storniert", "abgelaufen"]
 
 RESERVIERUNG_EXAMPLE = {
@@ -42,15 +55,16 @@ class ReservierungIn(BaseModel):
                     "menge": "12",
                     "referenz_typ": "auftrag",
                     "referenz_id": "AU-2026-0042",
-                    "gueltig_bis": "2026-03-09T17:00:00+01:00",
+                    "gueltig_bis": "2036-03-09T17:00:00+01:00",
                 }
-            ]
+            ],
+            "allOf": [ONE_TARGET],
         }
     )
 
-    charge_id: int | None = Field(default=None, gt=0)
-    artikel_id: int | None = Field(default=None, gt=0)
-    lagerort_id: int | None = Field(default=None, gt=0)
+    charge_id: RowId | None = None
+    artikel_id: RowId | None = None
+    lagerort_id: RowId | None = None
     menge: Menge
     einheit: str | None = Field(default=None, min_length=1, max_length=20)
     referenz_typ: str | None = Field(default=None, max_length=50)
