@@ -19,6 +19,7 @@ from typing import Annotated, Any, NamedTuple
 
 from fastapi import Depends, Header
 
+from modular_server.core.answers import JsonAnswer, json_bytes
 from modular_server.core.base import NAMING_CONVENTION, Base, UtcDateTime
 from modular_server.core.database import (
     ROWS_NOTED,
@@ -89,6 +90,7 @@ __all__ = [
     "DomainEvent",
     "HealthResult",
     "IdempotencyKey",
+    "JsonAnswer",
     "NotFound",
     "Page",
     "PageRequest",
@@ -116,6 +118,7 @@ __all__ = [
     "every",
     "hookimpl",
     "host_of",
+    "json_bytes",
     "labelled",
     "nested",
     "note_change",

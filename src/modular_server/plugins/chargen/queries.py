@@ -38,9 +38,14 @@ def foreign_table(host: PluginHostView, plugin: str, table: str) -> Table | None
     return Base.metadata.tables.get(table)
 
 
-def summe(menge: Decimal | None, reserviert: Decimal | None) -> BestandSumme:
+def summe_werte(menge: Decimal | None, reserviert: Decimal | None) -> dict[str, Decimal]:
+    """Stock totals (null: none) as the fields of ``BestandSumme``, in its order."""
     menge, reserviert = Decimal(menge or ZERO), Decimal(reserviert or ZERO)
-    return BestandSumme(menge=menge, reserviert=reserviert, verfuegbar=menge - reserviert)
+    return {"menge": menge, "reserviert": reserviert, "verfuegbar": menge - reserviert}
+
+
+def summe(menge: Decimal | None, reserviert: Decimal | None) -> BestandSumme:
+    return BestandSumme.model_validate(summe_werte(menge, reserviert))
 
 
 # --- chargen -------------------------------------------------------------------------------
@@ -64,7 +69,10 @@ async def chargen_page(
     artikel_id: int | None = None,
     status: str | None = None,
     nummer: str | None = None,
+    bestand: Table | None = None,
 ) -> tuple[list[Row[Any]], str | None]:
+    """A page of batches; with lager's ``bestand`` table each row also carries its batch's
+    stock totals (:data:`STOCK_COLUMNS`) - in the same statement."""
     stmt = _list_rows().order_by(Charge.id)
     if artikel_id is not None:
         stmt = stmt.where(Charge.artikel_id == artikel_id)
@@ -75,8 +83,36 @@ async def chargen_page(
     after = page.after(CHARGEN_CURSOR)
     if after is not None:
         stmt = stmt.where(Charge.id > after[0])
-    rows = (await session.execute(stmt.limit(page.limit + 1))).all()
+    rows = (await session.execute(_with_totals(stmt.limit(page.limit + 1), bestand, "id"))).all()
     return page.page(CHARGEN_CURSOR, rows, lambda c: (c.id,))
+
+
+def _with_totals(page: Select[Any], bestand: Table | None, *order: str) -> Select[Any]:
+    """``page`` (list rows, ordered and limited) with each batch's stock totals, one statement.
+
+    The totals are grouped over the page's batches only (a subquery on the page, not an
+    expanded list of ids, so the statement's text is the same for every page and stays in
+    the compiled-statement cache); the page is ordered again by ``order`` after the join."""
+    if bestand is None:
+        return page
+    rows = page.cte("seite")
+    totals = (
+        select(
+            bestand.c.charge_id,
+            *(
+                func.sum(bestand.c[column]).label(label)
+                for column, label in zip(("menge", "reserviert"), STOCK_COLUMNS, strict=True)
+            ),
+        )
+        .where(bestand.c.charge_id.in_(select(rows.c.id)))
+        .group_by(bestand.c.charge_id)
+        .subquery("summen")
+    )
+    return (
+        select(rows, *(totals.c[label] for label in STOCK_COLUMNS))
+        .outerjoin(totals, totals.c.charge_id == rows.c.id)
+        .order_by(*(rows.c[name] for name in order))
+    )
 
 
 def _expiring(stmt: Select[Any], von: date | None, bis: date, status: str | None, bestand: Table | None) -> Select[Any]:
@@ -98,16 +134,18 @@ async def ablaufend_page(
     bis: date,
     status: str | None = None,
     mit_bestand_in: Table | None = None,
+    bestand: Table | None = None,
 ) -> tuple[list[Row[Any]], str | None]:
     """Batches with ``von <= mhd <= bis`` (``von`` None: expired ones too), soonest first (keyset on mhd, id).
 
-    ``mit_bestand_in``: only batches with stock on hand in that ``bestand`` table.
+    ``mit_bestand_in``: only batches with stock on hand in that ``bestand`` table; with
+    ``bestand`` each row carries its stock totals (as :func:`chargen_page`).
     """
     stmt = _expiring(_list_rows(), von, bis, status, mit_bestand_in)
     after = page.after(ABLAUFEND_CURSOR)
     if after is not None:
         stmt = stmt.where(tuple_(Charge.mhd, Charge.id) > tuple_(*after))
-    rows = (await session.execute(stmt.limit(page.limit + 1))).all()
+    rows = (await session.execute(_with_totals(stmt.limit(page.limit + 1), bestand, "mhd", "id"))).all()
     return page.page(ABLAUFEND_CURSOR, rows, lambda c: (c.mhd, c.id))
 
 
@@ -170,18 +208,6 @@ async def nummer_taken(session: AsyncSession, artikel_id: int, nummer: str, *, b
 
 
 # --- enrichment from the lager and reservierungen plugins ------------------------------------
-
-
-async def bestand_summen(session: AsyncSession, bestand: Table, charge_ids: Sequence[int]) -> dict[int, BestandSumme]:
-    """Totals per batch for a whole page in one aggregated statement."""
-    if not charge_ids:
-        return {}
-    rows = await session.execute(
-        select(bestand.c.charge_id, func.sum(bestand.c.menge), func.sum(bestand.c.reserviert))
-        .where(bestand.c.charge_id.in_(charge_ids))
-        .group_by(bestand.c.charge_id)
-    )
-    return {charge_id: summe(menge, reserviert) for charge_id, menge, reserviert in rows}
 
 
 async def bestand_je_lagerort(session: AsyncSession, bestand: Table, lagerort: Table, charge_id: int) -> list[Row[Any]]:

@@ -7,10 +7,9 @@ Stock and reservation fields are filled while the lager / reservierungen plugins
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.plugin import Page, Pagination, ReadSession, Unprocessable, cached, host_of, requires_scope
@@ -39,15 +38,9 @@ DETAIL_TABLES = ("charge", "artikel", "bestand", "lagerort", "lager_chargen_rese
 Stichtag = Annotated[date | None, Query(description="compare MHDs with this day instead of today (UTC)")]
 
 
-async def _page_out(
-    request: Request, session: AsyncSession, rows: list[Row[Any]], cursor: str | None
-) -> Page[ChargeOut]:
-    bestand = queries.foreign_table(host_of(request), "lager", "bestand")
-    summen = None if bestand is None else await queries.bestand_summen(session, bestand, [c.id for c in rows])
-    return views.charge_rows_page(rows, summen, cursor)
-
-
-@router.get("/chargen", summary="Chargen with their artikel and stock totals (keyset on id)")
+@router.get(
+    "/chargen", response_model=Page[ChargeOut], summary="Chargen with their artikel and stock totals (keyset on id)"
+)
 @cached(ttl=30, tags=["chargen"], tables=LIST_TABLES)
 async def list_chargen(
     request: Request,
@@ -56,9 +49,12 @@ async def list_chargen(
     artikel_id: int | None = None,
     status: Status | None = None,
     nummer: Annotated[str | None, Query(max_length=50)] = None,
-) -> Page[ChargeOut]:
-    rows, cursor = await queries.chargen_page(session, page, artikel_id=artikel_id, status=status, nummer=nummer)
-    return await _page_out(request, session, rows, cursor)
+) -> Response:
+    bestand = queries.foreign_table(host_of(request), "lager", "bestand")
+    rows, cursor = await queries.chargen_page(
+        session, page, artikel_id=artikel_id, status=status, nummer=nummer, bestand=bestand
+    )
+    return views.charge_page(rows, cursor)
 
 
 @router.post("/chargen", status_code=201, summary="Create a Charge")
@@ -71,7 +67,11 @@ async def create_charge(request: Request, body: ChargeIn) -> ChargeOut:
     return await request.app.state.db.transaction(work)
 
 
-@router.get("/chargen/ablaufend", summary="Chargen whose MHD falls within the next `tage` days, soonest first")
+@router.get(
+    "/chargen/ablaufend",
+    response_model=Page[ChargeOut],
+    summary="Chargen whose MHD falls within the next `tage` days, soonest first",
+)
 @cached(ttl=30, tags=["chargen"], tables=LIST_TABLES)
 async def list_ablaufend(
     request: Request,
@@ -82,7 +82,7 @@ async def list_ablaufend(
     abgelaufene: Annotated[bool, Query(description="include batches already past their MHD")] = False,
     status: Status | None = None,
     mit_bestand: Annotated[bool, Query(description="only batches with stock on hand (needs lager)")] = False,
-) -> Page[ChargeOut]:
+) -> Response:
     von = stichtag or ablauf.heute()
     bestand = queries.foreign_table(host_of(request), "lager", "bestand")
     if mit_bestand and bestand is None:
@@ -94,8 +94,9 @@ async def list_ablaufend(
         bis=von + timedelta(days=tage),
         status=status,
         mit_bestand_in=bestand if mit_bestand else None,
+        bestand=bestand,
     )
-    return await _page_out(request, session, rows, cursor)
+    return views.charge_page(rows, cursor)
 
 
 @router.post(

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Row
 
-from modular_server.plugin import Page, nested
+from modular_server.plugin import JsonAnswer, nested
 from modular_server.plugins.artikel.offers import ArtikelInfo
-from modular_server.plugins.chargen.queries import LIST_ARTIKEL_COLUMNS, STOCK_COLUMNS, summe
+from modular_server.plugins.chargen.queries import LIST_ARTIKEL_COLUMNS, STOCK_COLUMNS, summe, summe_werte
 from modular_server.plugins.chargen.schemas import (
     ArtikelKurz,
     Ausgang,
     BestandAmOrt,
-    BestandSumme,
     ChargeDetail,
     ChargeKurz,
     ChargeOut,
@@ -28,28 +27,26 @@ from modular_server.plugins.chargen.schemas import (
     VerfuegbarkeitOut,
 )
 
-CHARGE_PAGE = Page[ChargeOut]
+
+def charge_item(row: Row[Any]) -> dict[str, Any]:
+    """A charge row (``queries._list_rows``) as the fields of ``ChargeOut``, in its order;
+    ``bestand`` is filled when the row carries the stock totals (read while lager serves),
+    else null (unknown)."""
+    values = nested(row, artikel=LIST_ARTIKEL_COLUMNS)
+    carried = STOCK_COLUMNS[0] in values
+    values["bestand"] = summe_werte(*(values.pop(name) for name in STOCK_COLUMNS)) if carried else None
+    return values
 
 
-def charge_rows_page(
-    rows: Sequence[Row[Any]], summen: Mapping[int, BestandSumme] | None, cursor: str | None
-) -> Page[ChargeOut]:
-    """A page of list rows (``queries._list_rows``), validated in one call."""
-    items = []
-    for row in rows:
-        values = nested(row, artikel=LIST_ARTIKEL_COLUMNS)
-        values["bestand"] = None if summen is None else summen.get(row.id) or summe(None, None)
-        items.append(values)
-    return CHARGE_PAGE.model_validate({"items": items, "next_cursor": cursor})
+def charge_page(rows: Sequence[Row[Any]], cursor: str | None) -> JsonAnswer:
+    """A page of list rows as ``Page[ChargeOut]``'s bytes: rows of our own database are not
+    validated again (the tests compare the bytes with the validated model's)."""
+    return JsonAnswer({"items": [charge_item(row) for row in rows], "next_cursor": cursor})
 
 
 def charge_out(row: Row[Any]) -> ChargeOut:
-    """A charge row (``queries.get_charge``) as the answer; ``bestand`` is filled when the row
-    carries the stock totals (read while lager serves), else null (unknown)."""
-    values = nested(row, artikel=LIST_ARTIKEL_COLUMNS)
-    if STOCK_COLUMNS[0] in values:
-        values["bestand"] = summe(*(values.pop(name) for name in STOCK_COLUMNS))
-    return ChargeOut.model_validate(values)
+    """A charge row (``queries.get_charge``) as the validated answer of a write."""
+    return ChargeOut.model_validate(charge_item(row))
 
 
 def bestand_am_ort(row: Row[Any]) -> BestandAmOrt:
