@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks import report, runner
-from benchmarks.variants import VARIANTS
+from benchmarks.variants import REFERENCE, REFERENCE_SOURCE_ENV, VARIANTS
 
 
 def argument_parser() -> argparse.ArgumentParser:
@@ -43,6 +44,10 @@ def parse(argv: Sequence[str] | None = None) -> tuple[runner.RunConfig, Path]:
         parser.error("--scale, --duration, --rounds and --concurrency must be positive")
     if not {"uncached", "cached", "uncached_nomon"} & set(args.variants):
         parser.error("--variants needs at least one product variant (uncached, cached, uncached_nomon)")
+    if REFERENCE.name in args.variants and not os.environ.get(REFERENCE_SOURCE_ENV):
+        parser.error(
+            f"--variants {REFERENCE.name} needs ${REFERENCE_SOURCE_ENV}: the src directory of the other version"
+        )
     config = runner.RunConfig(
         scale=args.scale,
         duration=args.duration,

@@ -20,7 +20,7 @@ from benchmarks.loadgen import LoadGenerator, Spec
 from benchmarks.measure import Measurement
 from benchmarks.probe import Facts, probe
 from benchmarks.servers import LOOPBACK, ServerProcess
-from benchmarks.variants import VARIANTS, Variant, interleave, server_spec
+from benchmarks.variants import DEFAULT_VARIANTS, VARIANTS, Variant, interleave, server_spec
 
 log = logging.getLogger("benchmarks")
 LOG_DIR = dataset.DATA_DIR / "logs"  # each server's output of the latest run, kept for inspection
@@ -35,7 +35,7 @@ class RunConfig:
     max_requests: int = 100_000  # per segment
     warmup: float = 1.0  # seconds per endpoint and variant, not measured
     timeout: float = 300.0  # per request: the baseline's slowest pages take long
-    variants: tuple[str, ...] = tuple(v.name for v in VARIANTS)
+    variants: tuple[str, ...] = DEFAULT_VARIANTS
     endpoints: tuple[str, ...] = ()  # empty: all
 
 
