@@ -63,6 +63,9 @@ def _measure(config: RunConfig, databases: dataset.Databases) -> dict[str, Any]:
             for variant in chosen:
                 if variant.family != "bytes":
                     servers[variant.name] = _start(variant, databases, work_dir)
+            for name, server in servers.items():
+                if not server.wait_quiet():
+                    log.warning("%s still busy on its own after 10 minutes: its figures include that work", name)
             reference = next(s for v, s in servers.items() if _variant(v).family == "product")
             endpoints = _endpoints(config, facts, reference.base_url, token)
             _store_floor_bytes(endpoints, reference.base_url, token, work_dir)

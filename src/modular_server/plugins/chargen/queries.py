@@ -9,12 +9,13 @@ aggregated statement per page, never one per row.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, Row, Select, String, Table, exists, func, literal, select, tuple_, union_all
+from sqlalchemy import Integer, Row, Select, String, Table, bindparam, exists, func, literal, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.plugin import Base, NotFound, PageRequest, labelled
@@ -73,18 +74,45 @@ async def chargen_page(
 ) -> tuple[list[Row[Any]], str | None]:
     """A page of batches; with lager's ``bestand`` table each row also carries its batch's
     stock totals (:data:`STOCK_COLUMNS`) - in the same statement."""
-    stmt = _list_rows().order_by(Charge.id)
-    if artikel_id is not None:
-        stmt = stmt.where(Charge.artikel_id == artikel_id)
-    if status is not None:
-        stmt = stmt.where(Charge.status == status)
-    if nummer is not None:
-        stmt = stmt.where(Charge.nummer == nummer)
+    filters = (("artikel_id", artikel_id), ("status", status), ("nummer", nummer))
+    given = {name: value for name, value in filters if value is not None}
     after = page.after(CHARGEN_CURSOR)
-    if after is not None:
-        stmt = stmt.where(Charge.id > after[0])
-    rows = (await session.execute(_with_totals(stmt.limit(page.limit + 1), bestand, "id"))).all()
+    stmt = _chargen_select(tuple(given), after is not None, bestand)
+    values = given | {"limit": page.limit + 1} | ({} if after is None else {"after": after[0]})
+    rows = (await session.execute(stmt, values)).all()
     return page.page(CHARGEN_CURSOR, rows, lambda c: (c.id,))
+
+
+# Statements per shape of request (which filters, first page or later, with stock or not) are
+# built once: they are immutable, their values travel as bound parameters, and building them
+# cost about as much as running them. The shapes are few (2**5 per list), so is the memo.
+
+
+@functools.cache
+def _chargen_select(filters: tuple[str, ...], keyset: bool, bestand: Table | None) -> Select[Any]:
+    stmt = _list_rows().order_by(Charge.id)
+    for name in filters:
+        stmt = stmt.where(Charge.__table__.c[name] == bindparam(name))
+    if keyset:
+        stmt = stmt.where(Charge.id > bindparam("after"))
+    return _with_totals(stmt.limit(bindparam("limit", type_=Integer)), bestand, "id")
+
+
+@functools.cache
+def _ablaufend_select(
+    von: bool, status: bool, mit_bestand_in: Table | None, keyset: bool, bestand: Table | None
+) -> Select[Any]:
+    stmt = _expiring(
+        _list_rows(),
+        bindparam("von") if von else None,
+        bindparam("bis"),
+        bindparam("status") if status else None,
+        mit_bestand_in,
+    )
+    if keyset:
+        after = (bindparam("after_mhd", type_=Charge.mhd.type), bindparam("after_id", type_=Integer))
+        stmt = stmt.where(tuple_(Charge.mhd, Charge.id) > tuple_(*after))
+    return _with_totals(stmt.limit(bindparam("limit", type_=Integer)), bestand, "mhd", "id")
 
 
 def _with_totals(page: Select[Any], bestand: Table | None, *order: str) -> Select[Any]:
@@ -96,14 +124,12 @@ def _with_totals(page: Select[Any], bestand: Table | None, *order: str) -> Selec
     if bestand is None:
         return page
     rows = page.cte("seite")
+    sums = (
+        func.sum(bestand.c[column]).label(label)
+        for column, label in zip(("menge", "reserviert"), STOCK_COLUMNS, strict=True)
+    )
     totals = (
-        select(
-            bestand.c.charge_id,
-            *(
-                func.sum(bestand.c[column]).label(label)
-                for column, label in zip(("menge", "reserviert"), STOCK_COLUMNS, strict=True)
-            ),
-        )
+        select(bestand.c.charge_id, *sums)
         .where(bestand.c.charge_id.in_(select(rows.c.id)))
         .group_by(bestand.c.charge_id)
         .subquery("summen")
@@ -115,7 +141,7 @@ def _with_totals(page: Select[Any], bestand: Table | None, *order: str) -> Selec
     )
 
 
-def _expiring(stmt: Select[Any], von: date | None, bis: date, status: str | None, bestand: Table | None) -> Select[Any]:
+def _expiring(stmt: Select[Any], von: Any, bis: Any, status: Any, bestand: Table | None) -> Select[Any]:
     stmt = stmt.where(Charge.mhd.is_not(None), Charge.mhd <= bis)
     if von is not None:
         stmt = stmt.where(Charge.mhd >= von)
@@ -136,16 +162,17 @@ async def ablaufend_page(
     mit_bestand_in: Table | None = None,
     bestand: Table | None = None,
 ) -> tuple[list[Row[Any]], str | None]:
-    """Batches with ``von <= mhd <= bis`` (``von`` None: expired ones too), soonest first (keyset on mhd, id).
+    """Batches with an MHD in ``[von, bis]`` (``von`` None: expired ones too), soonest first (keyset on mhd, id).
 
     ``mit_bestand_in``: only batches with stock on hand in that ``bestand`` table; with
     ``bestand`` each row carries its stock totals (as :func:`chargen_page`).
     """
-    stmt = _expiring(_list_rows(), von, bis, status, mit_bestand_in)
     after = page.after(ABLAUFEND_CURSOR)
+    stmt = _ablaufend_select(von is not None, status is not None, mit_bestand_in, after is not None, bestand)
+    values: dict[str, Any] = {"von": von, "bis": bis, "status": status, "limit": page.limit + 1}
     if after is not None:
-        stmt = stmt.where(tuple_(Charge.mhd, Charge.id) > tuple_(*after))
-    rows = (await session.execute(_with_totals(stmt.limit(page.limit + 1), bestand, "mhd", "id"))).all()
+        values |= {"after_mhd": after[0], "after_id": after[1]}
+    rows = (await session.execute(stmt, {name: value for name, value in values.items() if value is not None})).all()
     return page.page(ABLAUFEND_CURSOR, rows, lambda c: (c.mhd, c.id))
 
 

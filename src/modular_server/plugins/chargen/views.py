@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from modular_server.plugin import JsonAnswer, nested
+from modular_server.plugin import JsonAnswer, nested, nested_rows
 from modular_server.plugins.artikel.offers import ArtikelInfo
 from modular_server.plugins.chargen.queries import LIST_ARTIKEL_COLUMNS, STOCK_COLUMNS, summe, summe_werte
 from modular_server.plugins.chargen.schemas import (
@@ -28,25 +28,26 @@ from modular_server.plugins.chargen.schemas import (
 )
 
 
-def charge_item(row: Row[Any]) -> dict[str, Any]:
-    """A charge row (``queries._list_rows``) as the fields of ``ChargeOut``, in its order;
-    ``bestand`` is filled when the row carries the stock totals (read while lager serves),
+def charge_items(rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+    """Charge rows (``queries._list_rows``) as the fields of ``ChargeOut``, in its order;
+    ``bestand`` is filled when the rows carry the stock totals (read while lager serves),
     else null (unknown)."""
-    values = nested(row, artikel=LIST_ARTIKEL_COLUMNS)
-    carried = STOCK_COLUMNS[0] in values
-    values["bestand"] = summe_werte(*(values.pop(name) for name in STOCK_COLUMNS)) if carried else None
-    return values
+    items = nested_rows(rows, artikel=LIST_ARTIKEL_COLUMNS)
+    for values in items:
+        carried = STOCK_COLUMNS[0] in values
+        values["bestand"] = summe_werte(*(values.pop(name) for name in STOCK_COLUMNS)) if carried else None
+    return items
 
 
 def charge_page(rows: Sequence[Row[Any]], cursor: str | None) -> JsonAnswer:
     """A page of list rows as ``Page[ChargeOut]``'s bytes: rows of our own database are not
     validated again (the tests compare the bytes with the validated model's)."""
-    return JsonAnswer({"items": [charge_item(row) for row in rows], "next_cursor": cursor})
+    return JsonAnswer({"items": charge_items(rows), "next_cursor": cursor})
 
 
 def charge_out(row: Row[Any]) -> ChargeOut:
     """A charge row (``queries.get_charge``) as the validated answer of a write."""
-    return ChargeOut.model_validate(charge_item(row))
+    return ChargeOut.model_validate(charge_items([row])[0])
 
 
 def bestand_am_ort(row: Row[Any]) -> BestandAmOrt:
