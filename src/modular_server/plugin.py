@@ -45,7 +45,7 @@ from modular_server.core.idempotency import MAX_KEY_LENGTH, run_idempotent
 from modular_server.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, Pagination
 from modular_server.core.periodic import Periodic, every
 from modular_server.core.redis_breaker import RedisBreaker
-from modular_server.core.rows import labelled, nested, nested_rows
+from modular_server.core.rows import labelled, nested, nested_rows, plain_rows
 from modular_server.core.security import bearer_token
 from modular_server.hooks import (
     CONTRACT_VERSION,
@@ -123,6 +123,7 @@ __all__ = [
     "nested",
     "nested_rows",
     "note_change",
+    "plain_rows",
     "problem_body",
     "problem_response",
     "publish_event",

@@ -11,7 +11,8 @@ import pytest
 from pydantic import BaseModel
 
 from modular_server.plugin import Page
-from modular_server.plugins.chargen.schemas import ChargeOut
+from modular_server.plugins.artikel.schemas import ArtikelOut
+from modular_server.plugins.chargen.schemas import ChargeDetail, ChargeOut, VerfuegbarkeitOut
 from modular_server.testing import BOTH
 from tests.inventory.world import INVENTORY, World, build_world
 
@@ -96,3 +97,42 @@ async def build_world_without_lager(client: httpx.AsyncClient) -> int:
     charge = await client.post("/api/v1/chargen", json={"artikel_id": artikel.json()["id"], "nummer": "C"})
     assert charge.status_code == 201, charge.text
     return int(charge.json()["id"])
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_details_availability_and_the_artikel_list_are_the_validated_models_bytes(make_app) -> None:
+    async with make_app(only=INVENTORY) as running:
+        w = await build_world(running.client, chargen=3)
+        made = await _chargen(w)
+        await w.eingang("3.5", charge=w.chargen[2], ort=w.orte[1])
+        blocked = await running.client.patch(f"/api/v1/lagerorte/{w.orte[1]}", json={"gesperrt": True})
+        assert blocked.status_code == 200, blocked.text
+        client = running.client
+        for charge_id in [*w.chargen, *made]:
+            assert_model_bytes(await client.get(f"/api/v1/chargen/{charge_id}"), ChargeDetail)
+        detail = assert_model_bytes(await client.get(f"/api/v1/chargen/{w.chargen[0]}"), ChargeDetail)
+        assert [r["offen"] for r in detail["reservierungen"]] == ["2.250"]
+        for artikel_id in (w.artikel, w.lose_ware):
+            for stichtag in (date.today(), date(2000, 1, 1), date(2100, 1, 1)):
+                path = f"/api/v1/artikel/{artikel_id}/verfuegbarkeit"
+                view = assert_model_bytes(
+                    await client.get(path, params={"stichtag": stichtag.isoformat()}), VerfuegbarkeitOut
+                )
+                assert view["stichtag"] == stichtag.isoformat()
+        for params in (
+            {"limit": 1},
+            {"limit": 500},
+            {"kategorie": "nirgends"},
+            {"aktiv": "true", "limit": 1},
+            {"name": "Weiz"},
+        ):
+            query = dict(params)
+            while True:
+                page = assert_model_bytes(await client.get("/api/v1/artikel", params=query), Page[ArtikelOut])
+                if page["next_cursor"] is None:
+                    break
+                query["cursor"] = page["next_cursor"]
+        lookup = assert_model_bytes(
+            await client.get("/api/v1/artikel", params={"ids": f"{w.artikel},{w.lose_ware}"}), Page[ArtikelOut]
+        )
+        assert [a["id"] for a in lookup["items"]] == sorted([w.artikel, w.lose_ware])

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Integer, Row, Select, String, Table, bindparam, exists, func, literal, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.plugin import Base, NotFound, PageRequest, labelled
+from modular_server.plugin import Base, NotFound, PageRequest, labelled, plain_rows
 from modular_server.plugins.artikel.offers import ARTIKEL, ARTIKEL_KURZ
 from modular_server.plugins.chargen.models import Charge, ChargeHerkunft
 from modular_server.plugins.chargen.schemas import BestandSumme
@@ -79,7 +79,7 @@ async def chargen_page(
     after = page.after(CHARGEN_CURSOR)
     stmt = _chargen_select(tuple(given), after is not None, bestand)
     values = given | {"limit": page.limit + 1} | ({} if after is None else {"after": after[0]})
-    rows = (await session.execute(stmt, values)).all()
+    rows = await plain_rows(session, stmt, values)
     return page.page(CHARGEN_CURSOR, rows, lambda c: (c.id,))
 
 
@@ -172,7 +172,7 @@ async def ablaufend_page(
     values: dict[str, Any] = {"von": von, "bis": bis, "status": status, "limit": page.limit + 1}
     if after is not None:
         values |= {"after_mhd": after[0], "after_id": after[1]}
-    rows = (await session.execute(stmt, {name: value for name, value in values.items() if value is not None})).all()
+    rows = await plain_rows(session, stmt, {name: value for name, value in values.items() if value is not None})
     return page.page(ABLAUFEND_CURSOR, rows, lambda c: (c.mhd, c.id))
 
 
@@ -238,7 +238,8 @@ async def nummer_taken(session: AsyncSession, artikel_id: int, nummer: str, *, b
 
 
 async def bestand_je_lagerort(session: AsyncSession, bestand: Table, lagerort: Table, charge_id: int) -> list[Row[Any]]:
-    rows = await session.execute(
+    return await plain_rows(
+        session,
         select(
             bestand.c.lagerort_id,
             lagerort.c.code.label("lagerort_code"),
@@ -249,9 +250,8 @@ async def bestand_je_lagerort(session: AsyncSession, bestand: Table, lagerort: T
         )
         .join(lagerort, lagerort.c.id == bestand.c.lagerort_id)
         .where(bestand.c.charge_id == charge_id, bestand.c.menge > 0)
-        .order_by(bestand.c.lagerort_id)
+        .order_by(bestand.c.lagerort_id),
     )
-    return list(rows)
 
 
 async def offene_reservierungen(session: AsyncSession, reservierung: Table, charge_id: int) -> list[Row[Any]]:
@@ -296,7 +296,8 @@ async def ausgaenge(session: AsyncSession, bewegung: Table, charge_id: int) -> l
 
 async def positionen(session: AsyncSession, bestand: Table, lagerort: Table, artikel_id: int) -> list[Row[Any]]:
     """Stock of one artikel per batch and lagerort in FEFO order (earliest MHD first, none last)."""
-    rows = await session.execute(
+    return await plain_rows(
+        session,
         select(
             bestand.c.charge_id,
             Charge.nummer.label("charge_nummer"),
@@ -313,9 +314,8 @@ async def positionen(session: AsyncSession, bestand: Table, lagerort: Table, art
         .join(lagerort, lagerort.c.id == bestand.c.lagerort_id)
         .outerjoin(Charge, Charge.id == bestand.c.charge_id)
         .where(bestand.c.artikel_id == artikel_id, bestand.c.menge > 0)
-        .order_by(Charge.mhd.asc().nulls_last(), bestand.c.charge_id, bestand.c.lagerort_id)
+        .order_by(Charge.mhd.asc().nulls_last(), bestand.c.charge_id, bestand.c.lagerort_id),
     )
-    return list(rows)
 
 
 # --- genealogy -------------------------------------------------------------------------------

@@ -123,9 +123,13 @@ async def melde_ablaufende(
     return AblaufMeldung(tage=tage, gemeldet=await ablauf.melde_ablaufende(request.app, tage, stichtag))
 
 
-@router.get("/chargen/{charge_id}", summary="One Charge with stock per lagerort and open reservations")
+@router.get(
+    "/chargen/{charge_id}",
+    response_model=ChargeDetail,
+    summary="One Charge with stock per lagerort and open reservations",
+)
 @cached(ttl=30, tags=["charge:{charge_id}"], tables=DETAIL_TABLES)
-async def get_charge(request: Request, session: ReadSession, charge_id: int) -> ChargeDetail:
+async def get_charge(request: Request, session: ReadSession, charge_id: int) -> Response:
     charge = await queries.get_charge(session, charge_id)
     host = host_of(request)
     bestand = queries.foreign_table(host, "lager", "bestand")
@@ -229,12 +233,13 @@ async def remove_herkunft(request: Request, charge_id: int, parent_id: int) -> R
 @router.get(
     "/artikel/{artikel_id}/verfuegbarkeit",
     tags=["artikel"],
+    response_model=VerfuegbarkeitOut,
     summary="On hand, reserved and available per batch and lagerort (FEFO); unusable positions apart",
 )
 @cached(ttl=30, tags=["artikel:{artikel_id}"], tables=("artikel", "charge", "bestand", "lagerort"))
 async def verfuegbarkeit(
     request: Request, session: ReadSession, artikel_id: int, stichtag: Stichtag = None
-) -> VerfuegbarkeitOut:
+) -> Response:
     artikel = await get_artikel(session, artikel_id)
     host = host_of(request)
     bestand = queries.foreign_table(host, "lager", "bestand")
