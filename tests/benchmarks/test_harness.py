@@ -28,6 +28,12 @@ def test_a_server_runs_as_its_own_process_and_is_stopped(echo: ServerProcess) ->
     assert not psutil.pid_exists(echo.pid) or process.status() == psutil.STATUS_ZOMBIE
 
 
+def test_measuring_waits_until_a_server_is_quiet(echo: ServerProcess) -> None:
+    assert echo.wait_quiet(window=0.5, timeout=60)  # idle after start
+    # no process uses less than no CPU: the wait gives up after its timeout
+    assert not echo.wait_quiet(share=0, window=0.2, timeout=0.5)
+
+
 def test_a_server_that_cannot_start_is_reported_with_its_log(tmp_path: Path) -> None:
     spec = ServerSpec("broken", uvicorn_command("tests.benchmarks.no_such_module:app", factory=False))
     server = ServerProcess(spec, tmp_path, ready_timeout=30)
