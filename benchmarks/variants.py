@@ -65,10 +65,21 @@ def server_spec(variant: Variant, databases: Databases, work_dir: Path) -> Serve
             {"BENCH_FLOOR_DATABASE_URL": databases.product},
         )
     env = product_env(databases.product, variant, work_dir)
+    # one key for every product server of a run: the deep page's cursor, walked on one of
+    # them, is sent to all (a cursor signed with another key is refused as bad-cursor)
+    env["MODULAR_SERVER_SECRET_KEY"] = run_secret(work_dir)
     if variant is REFERENCE:
         # ahead of the installed package on the path: the server imports the other version
         env["PYTHONPATH"] = os.environ[REFERENCE_SOURCE_ENV]
     return ServerSpec(variant.name, uvicorn_command(PRODUCT_APP), env)
+
+
+def run_secret(work_dir: Path) -> str:
+    """The secret key of a run's product servers, made on first use."""
+    path = work_dir / "secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+    return path.read_text(encoding="utf-8")
 
 
 def product_env(database_url: str, variant: Variant, work_dir: Path) -> dict[str, str]:

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import psutil
 import pytest
+from benchmarks.dataset import Databases
 from benchmarks.loadgen import LoadGenerator, Outcome, Spec
 from benchmarks.measure import Measurement
 from benchmarks.servers import LOOPBACK, ServerProcess, ServerSpec, uvicorn_command
+from benchmarks.variants import CACHED, FLOOR_RAW, UNCACHED, server_spec
 
 
 @pytest.fixture
@@ -105,3 +107,16 @@ def test_measurements_merge_segments() -> None:
     assert summary["cache_hit_ratio"] == 0.8
     assert summary["peak_rss_mb"] == 2.0
     assert summary["latency_ms"]["p50"] == 5.5
+
+
+def test_every_product_server_of_a_run_signs_cursors_with_one_key(tmp_path: Path) -> None:
+    databases = Databases("sqlite", "sqlite:///p.db", "sqlite:///p.db", "sqlite:///b.db")
+    keys = {server_spec(v, databases, tmp_path).env["MODULAR_SERVER_SECRET_KEY"] for v in (UNCACHED, CACHED)}
+    assert len(keys) == 1 and len(keys.pop()) >= 32
+    assert "MODULAR_SERVER_SECRET_KEY" not in server_spec(FLOOR_RAW, databases, tmp_path).env
+    other_run = tmp_path / "other"
+    other_run.mkdir()
+    assert (
+        server_spec(UNCACHED, databases, other_run).env["MODULAR_SERVER_SECRET_KEY"]
+        != server_spec(UNCACHED, databases, tmp_path).env["MODULAR_SERVER_SECRET_KEY"]
+    )
