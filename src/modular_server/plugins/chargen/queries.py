@@ -195,6 +195,22 @@ async def get_charge(session: AsyncSession, charge_id: int, bestand: Table | Non
 
     With lager's ``bestand`` table, the row also carries the batch's stock totals
     (:data:`STOCK_COLUMNS`, null without stock) - in the same statement."""
+    return _found((await session.execute(_charge_select(charge_id, bestand))).first(), charge_id)
+
+
+async def read_charge(session: AsyncSession, charge_id: int, bestand: Table | None = None) -> Row[Any]:
+    """:func:`get_charge` for requests that only read (no pending changes to flush first)."""
+    rows = await plain_rows(session, _charge_select(charge_id, bestand))
+    return _found(rows[0] if rows else None, charge_id)
+
+
+def _found(row: Row[Any] | None, charge_id: int) -> Row[Any]:
+    if row is None:
+        raise NotFound("charge", charge_id)
+    return row
+
+
+def _charge_select(charge_id: int, bestand: Table | None) -> Select[Any]:
     stmt = _list_rows().where(Charge.id == charge_id)
     if bestand is not None:
         stmt = stmt.add_columns(
@@ -206,10 +222,7 @@ async def get_charge(session: AsyncSession, charge_id: int, bestand: Table | Non
                 for column, label in zip(("menge", "reserviert"), STOCK_COLUMNS, strict=True)
             )
         )
-    found = (await session.execute(stmt)).first()
-    if found is None:
-        raise NotFound("charge", charge_id)
-    return found
+    return stmt
 
 
 async def load_charge(session: AsyncSession, charge_id: int) -> Charge:

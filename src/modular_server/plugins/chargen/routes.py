@@ -130,7 +130,7 @@ async def melde_ablaufende(
 )
 @cached(ttl=30, tags=["charge:{charge_id}"], tables=DETAIL_TABLES)
 async def get_charge(request: Request, session: ReadSession, charge_id: int) -> Response:
-    charge = await queries.get_charge(session, charge_id)
+    charge = await queries.read_charge(session, charge_id)
     host = host_of(request)
     bestand = queries.foreign_table(host, "lager", "bestand")
     lagerort = queries.foreign_table(host, "lager", "lagerort")
@@ -207,7 +207,7 @@ async def verfolgung(
     tiefe = tiefe or min(settings.verfolgung_tiefe, settings.verfolgung_max_tiefe)
     if tiefe > settings.verfolgung_max_tiefe:
         raise Unprocessable("query.tiefe", f"at most {settings.verfolgung_max_tiefe}")
-    charge = await queries.get_charge(session, charge_id, queries.foreign_table(host_of(request), "lager", "bestand"))
+    charge = await queries.read_charge(session, charge_id, queries.foreign_table(host_of(request), "lager", "bestand"))
     richtungen = ("rueckwaerts", "vorwaerts") if richtung == "beide" else (richtung,)
     rows = await queries.genealogy_edges(session, charge_id, tiefe, richtungen)
     return views.verfolgung(charge, tiefe, rows)
