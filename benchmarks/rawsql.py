@@ -1,5 +1,6 @@
 """The raw floor's queries: hand-written SQL on the bare driver, one or two statements per
-page, rows turned into the product's JSON shapes with orjson."""
+page, rows turned into the product's JSON bytes with orjson (a test compares them, on both
+backends; only a next page's cursor differs, the product signs its own)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,17 @@ def menge(value: Any) -> str:
 
 
 def dumps(document: object) -> bytes:
-    return orjson.dumps(document)
+    # the product's (pydantic's) form of a UTC timestamp ends in "Z"
+    return orjson.dumps(document, option=orjson.OPT_UTC_Z)
+
+
+def utc(value: Any) -> Any:
+    """A timestamp as the product answers it: SQLite keeps naive UTC text, asyncpg gives datetimes."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 def _bestand(menge_: Any, reserviert: Any) -> dict[str, str]:
@@ -103,8 +114,8 @@ def _charge(row: Mapping[str, Any]) -> dict[str, Any]:
         "status": row["status"],
         "lieferant": row["lieferant"],
         "lieferanten_charge": row["lieferanten_charge"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
+        "created_at": utc(row["created_at"]),
+        "updated_at": utc(row["updated_at"]),
         "artikel": {
             "id": row["artikel_id"],
             "nummer": row["a_nummer"],
@@ -172,10 +183,15 @@ async def charge_detail(db: RawDatabase, charge_id: int) -> dict[str, Any]:
         "lagerorte": orte,
         "reservierungen": [
             {
-                **dict(r),
+                "id": r["id"],
+                "lagerort_id": r["lagerort_id"],
                 "menge": menge(r["menge"]),
                 "erfuellt": menge(r["erfuellt"]),
                 "offen": menge(Decimal(str(r["menge"])) - Decimal(str(r["erfuellt"]))),
+                "referenz_typ": r["referenz_typ"],
+                "referenz_id": r["referenz_id"],
+                "gueltig_bis": utc(r["gueltig_bis"]),
+                "created_at": utc(r["created_at"]),
             }
             for r in reservierungen
         ],
@@ -210,8 +226,8 @@ async def artikel_page(db: RawDatabase, kategorie: str, limit: int) -> dict[str,
             "chargenpflicht": bool(r["chargenpflicht"]),
             "mindestbestand": menge(r["mindestbestand"]),
             "aktiv": bool(r["aktiv"]),
-            "created_at": r["created_at"],
-            "updated_at": r["updated_at"],
+            "created_at": utc(r["created_at"]),
+            "updated_at": utc(r["updated_at"]),
         }
         for r in rows
     ]

@@ -10,7 +10,7 @@ from benchmarks.stats import ratio
 from benchmarks.targets import TargetRow, evaluate
 
 RESULTS_DIR = Path(__file__).parent / "results"
-MET = {True: "yes", False: "**no**", None: "n/a"}
+MET = {True: "met", False: "**not met**", None: "n/a"}
 
 
 def number(value: float | None, digits: int = 1) -> str:

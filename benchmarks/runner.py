@@ -20,7 +20,7 @@ from benchmarks.loadgen import LoadGenerator, Spec
 from benchmarks.measure import Measurement
 from benchmarks.probe import Facts, probe
 from benchmarks.servers import LOOPBACK, ServerProcess
-from benchmarks.variants import VARIANTS, Variant, interleave, server_spec
+from benchmarks.variants import DEFAULT_VARIANTS, VARIANTS, Variant, interleave, server_spec
 
 log = logging.getLogger("benchmarks")
 LOG_DIR = dataset.DATA_DIR / "logs"  # each server's output of the latest run, kept for inspection
@@ -35,7 +35,7 @@ class RunConfig:
     max_requests: int = 100_000  # per segment
     warmup: float = 1.0  # seconds per endpoint and variant, not measured
     timeout: float = 300.0  # per request: the baseline's slowest pages take long
-    variants: tuple[str, ...] = tuple(v.name for v in VARIANTS)
+    variants: tuple[str, ...] = DEFAULT_VARIANTS
     endpoints: tuple[str, ...] = ()  # empty: all
 
 
@@ -63,6 +63,9 @@ def _measure(config: RunConfig, databases: dataset.Databases) -> dict[str, Any]:
             for variant in chosen:
                 if variant.family != "bytes":
                     servers[variant.name] = _start(variant, databases, work_dir)
+            for name, server in servers.items():
+                if not server.wait_quiet():
+                    log.warning("%s still busy on its own after 10 minutes: its figures include that work", name)
             reference = next(s for v, s in servers.items() if _variant(v).family == "product")
             endpoints = _endpoints(config, facts, reference.base_url, token)
             _store_floor_bytes(endpoints, reference.base_url, token, work_dir)

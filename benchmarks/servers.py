@@ -121,6 +121,18 @@ class ServerProcess:
             self._process.kill()
             self._process.wait(timeout=10)
 
+    def wait_quiet(self, *, share: float = 0.05, window: float = 1.0, timeout: float = 600.0) -> bool:
+        """Wait until the server uses under ``share`` of a CPU for ``window`` seconds; False after
+        ``timeout``. Work a server starts on its own (a plugin catching up on a freshly copied
+        dataset, e.g. scoring its movements) must not be counted as the cost of requests."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            before = self.cpu_seconds()
+            time.sleep(window)
+            if self.cpu_seconds() - before < share * window:
+                return True
+        return False
+
     def _tree(self) -> list[psutil.Process]:
         """The server and its worker processes (uvicorn --workers forks children)."""
         root = psutil.Process(self.pid)

@@ -19,6 +19,7 @@ from typing import Annotated, Any, NamedTuple
 
 from fastapi import Depends, Header
 
+from modular_server.core.answers import JsonAnswer, json_bytes
 from modular_server.core.base import NAMING_CONVENTION, Base, UtcDateTime
 from modular_server.core.database import (
     ROWS_NOTED,
@@ -45,7 +46,7 @@ from modular_server.core.openapi_decimals import decimal_json_schema, exact_deci
 from modular_server.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, Pagination
 from modular_server.core.periodic import Periodic, every
 from modular_server.core.redis_breaker import RedisBreaker
-from modular_server.core.rows import labelled, nested
+from modular_server.core.rows import labelled, nested, nested_rows, plain_rows
 from modular_server.core.security import bearer_token
 from modular_server.hooks import (
     CONTRACT_VERSION,
@@ -90,6 +91,7 @@ __all__ = [
     "DomainEvent",
     "HealthResult",
     "IdempotencyKey",
+    "JsonAnswer",
     "NotFound",
     "Page",
     "PageRequest",
@@ -119,9 +121,12 @@ __all__ = [
     "exact_decimal",
     "hookimpl",
     "host_of",
+    "json_bytes",
     "labelled",
     "nested",
+    "nested_rows",
     "note_change",
+    "plain_rows",
     "problem_body",
     "problem_response",
     "publish_event",

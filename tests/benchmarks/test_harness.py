@@ -7,9 +7,11 @@ from pathlib import Path
 
 import psutil
 import pytest
+from benchmarks.dataset import Databases
 from benchmarks.loadgen import LoadGenerator, Outcome, Spec
 from benchmarks.measure import Measurement
 from benchmarks.servers import LOOPBACK, ServerProcess, ServerSpec, uvicorn_command
+from benchmarks.variants import CACHED, FLOOR_RAW, UNCACHED, server_spec
 
 
 @pytest.fixture
@@ -26,6 +28,12 @@ def test_a_server_runs_as_its_own_process_and_is_stopped(echo: ServerProcess) ->
     assert echo.peak_rss_bytes() >= max(echo.rss_bytes().values()) > 0
     echo.stop()
     assert not psutil.pid_exists(echo.pid) or process.status() == psutil.STATUS_ZOMBIE
+
+
+def test_measuring_waits_until_a_server_is_quiet(echo: ServerProcess) -> None:
+    assert echo.wait_quiet(window=0.5, timeout=60)  # idle after start
+    # no process uses less than no CPU: the wait gives up after its timeout
+    assert not echo.wait_quiet(share=0, window=0.2, timeout=0.5)
 
 
 def test_a_server_that_cannot_start_is_reported_with_its_log(tmp_path: Path) -> None:
@@ -99,3 +107,16 @@ def test_measurements_merge_segments() -> None:
     assert summary["cache_hit_ratio"] == 0.8
     assert summary["peak_rss_mb"] == 2.0
     assert summary["latency_ms"]["p50"] == 5.5
+
+
+def test_every_product_server_of_a_run_signs_cursors_with_one_key(tmp_path: Path) -> None:
+    databases = Databases("sqlite", "sqlite:///p.db", "sqlite:///p.db", "sqlite:///b.db")
+    keys = {server_spec(v, databases, tmp_path).env["MODULAR_SERVER_SECRET_KEY"] for v in (UNCACHED, CACHED)}
+    assert len(keys) == 1 and len(keys.pop()) >= 32
+    assert "MODULAR_SERVER_SECRET_KEY" not in server_spec(FLOOR_RAW, databases, tmp_path).env
+    other_run = tmp_path / "other"
+    other_run.mkdir()
+    assert (
+        server_spec(UNCACHED, databases, other_run).env["MODULAR_SERVER_SECRET_KEY"]
+        != server_spec(UNCACHED, databases, tmp_path).env["MODULAR_SERVER_SECRET_KEY"]
+    )

@@ -78,7 +78,11 @@ def test_targets_are_evaluated_met_or_not() -> None:
     p50 = rows[("p50", "batch_list")]
     assert p50.ratio == 20 / 800 and p50.met is True
     raw_share = rows[("uncached", "batch_list")]
-    assert raw_share.floor_ratio == 400 / 700 and raw_share.met is True
+    assert raw_share.floor_ratio == 400 / 700 and raw_share.met is False  # the batch list needs 0.6x
+    assert raw_share.target.startswith("uncached >= 0.6x")
+    deep_share = rows[("uncached", "batch_deep_page")]
+    assert deep_share.floor_ratio == 390 / 690 and deep_share.met is True  # every other read endpoint 0.5x
+    assert deep_share.target.startswith("uncached >= 0.5x")
     cached_share = rows[("cached", "batch_list")]
     assert cached_share.floor_ratio == 0.75 and cached_share.met is True
     deep = rows[("deep", "batch_deep_page")]
@@ -97,7 +101,7 @@ def test_a_missed_target_says_no() -> None:
     rows = {r.target: r for r in evaluate(slow) if r.endpoint == "batch_list"}
     assert [r.met for t, r in rows.items() if t.startswith("p50")] == [False]
     assert [r.met for t, r in rows.items() if t.startswith("statements/request:")] == [False]
-    assert "| **no** |" in markdown(slow, evaluate(slow))
+    assert "| **not met** |" in markdown(slow, evaluate(slow))
 
 
 def test_report_files(tmp_path: Path) -> None:

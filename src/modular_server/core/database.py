@@ -72,6 +72,9 @@ def publish_event(session: AsyncSession | Session, event_: DomainEvent) -> None:
     sync.info.setdefault(_EVENTS, []).append(event_)
 
 
+AUTOCOMMIT = "AUTOCOMMIT"
+
+
 class Database:
     """Engine, session factories and lifecycle events for one app."""
 
@@ -86,6 +89,11 @@ class Database:
         self.audited = audit.audited_tables(settings, host.active())
         tracked = type("TrackedSession", (Session,), {})
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=tracked)
+        self._autocommit_sessions = async_sessionmaker(
+            self.engine.execution_options(isolation_level=AUTOCOMMIT),
+            expire_on_commit=False,
+            sync_session_class=tracked,
+        )
         self._write_sessions = async_sessionmaker(
             self.engine.execution_options(**{_WRITE: True}),
             expire_on_commit=False,
@@ -96,11 +104,15 @@ class Database:
         # Read replicas: GET handlers read through them (round robin); writes never do.
         self.replicas: list[AsyncEngine] = []
         self._replica_sessions: list[async_sessionmaker[AsyncSession]] = []
+        self._replica_autocommit_sessions: list[async_sessionmaker[AsyncSession]] = []
         for url in settings.database_replica_urls:
             replica = self._create_engine(settings.model_copy(update={"database_url": url}))
             self._listen_queries(replica.sync_engine)
             self.replicas.append(replica)
             self._replica_sessions.append(async_sessionmaker(replica, expire_on_commit=False))
+            self._replica_autocommit_sessions.append(
+                async_sessionmaker(replica.execution_options(isolation_level=AUTOCOMMIT), expire_on_commit=False)
+            )
         self._next_replica = itertools.cycle(range(len(self.replicas))) if self.replicas else None
 
     # --- engine ----------------------------------------------------------------------------
@@ -154,13 +166,20 @@ class Database:
     # --- sessions --------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def session(self, *, replica: bool = False) -> AsyncIterator[AsyncSession]:
-        """A read session on the primary, or on a read replica when ``replica`` and one is configured."""
-        factory = (
-            self._sessions
-            if self._next_replica is None or not replica
-            else self._replica_sessions[next(self._next_replica)]
-        )
+    async def session(self, *, replica: bool = False, autocommit: bool = False) -> AsyncIterator[AsyncSession]:
+        """A read session on the primary, or on a read replica when ``replica`` and one is configured.
+
+        ``autocommit`` (requests that only read): on PostgreSQL every statement is a transaction
+        of its own, without the BEGIN and ROLLBACK round trips around the request - at READ
+        COMMITTED a read transaction gave each statement a snapshot of its own as well. SQLite
+        reads keep their transaction (the core sends its BEGIN itself).
+        """
+        autocommit = autocommit and not self.is_sqlite
+        if self._next_replica is None or not replica:
+            factory = self._autocommit_sessions if autocommit else self._sessions
+        else:
+            index = next(self._next_replica)
+            factory = (self._replica_autocommit_sessions if autocommit else self._replica_sessions)[index]
         async with factory() as session:
             yield session
 
@@ -349,7 +368,8 @@ def get_database(request: Request) -> Database:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """Reads of safe methods may go to a read replica; anything else reads the primary."""
-    async with request.app.state.db.session(replica=request.method in ("GET", "HEAD")) as session:
+    reading = request.method in ("GET", "HEAD")
+    async with request.app.state.db.session(replica=reading, autocommit=reading) as session:
         yield session
 
 

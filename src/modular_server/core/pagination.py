@@ -119,7 +119,7 @@ class PageRequest(BaseModel):
         return items, self.cursors.encode(scope, key(items[-1]), self.binding) if more and items else None
 
 
-def page_request(
+async def page_request(  # async: a plain def would cost every list a hop to the thread pool
     request: Request,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"page size (max {MAX_LIMIT})")] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")] = None,

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, contains_eager
 
-from modular_server.plugin import NotFound, PageRequest, labelled
+from modular_server.plugin import NotFound, PageRequest, labelled, plain_rows
 from modular_server.plugins.artikel.models import Artikel, Einheit
 
 ARTIKEL_CURSOR = "artikel"
@@ -25,9 +25,17 @@ LIST_EINHEIT_COLUMNS = ("id", "code", "name", "kategorie", "faktor")
 
 
 def _list_rows() -> Select[Any]:
-    """Plain rows for list pages (see :mod:`modular_server.core.rows`)."""
+    """Plain rows for list pages (see :mod:`modular_server.core.rows`), their columns in
+    ``ArtikelOut``'s order: the page is answered as these rows' dicts."""
+    a = Artikel
     einheit = labelled(Einheit, "einheit", LIST_EINHEIT_COLUMNS)
-    return select(*Artikel.__table__.columns, *einheit).join(Einheit, Einheit.id == Artikel.einheit_id)
+    return select(a.id, a.nummer, a.name, a.beschreibung, a.kategorie, *einheit, *LIST_TAIL).join(
+        Einheit, Einheit.id == Artikel.einheit_id
+    )
+
+
+#: the columns of a list row after its einheit (``ArtikelOut``'s order)
+LIST_TAIL = (Artikel.chargenpflicht, Artikel.mindestbestand, Artikel.aktiv, Artikel.created_at, Artikel.updated_at)
 
 
 def _glob_literal(text: str) -> str:
@@ -69,11 +77,11 @@ async def artikel_page(
     if aktiv is not None:
         stmt = stmt.where(Artikel.aktiv.is_(aktiv))
     if ids is not None:
-        return list((await session.execute(stmt)).all()), None
+        return await plain_rows(session, stmt), None
     after = page.after(ARTIKEL_CURSOR)
     if after is not None:
         stmt = stmt.where(Artikel.id > after[0])
-    rows = (await session.execute(stmt.limit(page.limit + 1))).all()
+    rows = await plain_rows(session, stmt.limit(page.limit + 1))
     return page.page(ARTIKEL_CURSOR, rows, lambda a: (a.id,))
 
 

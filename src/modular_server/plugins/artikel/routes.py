@@ -7,7 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.plugin import MAX_LIMIT, Page, Pagination, ReadSession, Unprocessable, cached, nested
+from modular_server.plugin import (
+    MAX_LIMIT,
+    JsonAnswer,
+    Page,
+    Pagination,
+    ReadSession,
+    Unprocessable,
+    cached,
+    nested_rows,
+)
 from modular_server.plugins.artikel import queries, service
 from modular_server.plugins.artikel.schemas import (
     ArtikelIn,
@@ -80,7 +89,12 @@ async def delete_einheit(request: Request, einheit_id: int) -> Response:
 # --- artikel -------------------------------------------------------------------------------
 
 
-@router.get("/artikel", tags=["artikel"], summary="Artikel: filtered list (keyset on id) or bulk lookup by ids")
+@router.get(
+    "/artikel",
+    tags=["artikel"],
+    response_model=ARTIKEL_PAGE,
+    summary="Artikel: filtered list (keyset on id) or bulk lookup by ids",
+)
 @cached(ttl=60, tags=["artikel"], tables=ARTIKEL_TABLES)
 async def list_artikel(
     session: ReadSession,
@@ -97,12 +111,12 @@ async def list_artikel(
     name: Annotated[str | None, Query(max_length=200, description="name prefix (case-sensitive)")] = None,
     nummer: Annotated[str | None, Query(max_length=50)] = None,
     aktiv: bool | None = None,
-) -> Page[ArtikelOut]:
+) -> Response:
     rows, cursor = await queries.artikel_page(
         session, page, ids=_parse_ids(ids), kategorie=kategorie, name=name, nummer=nummer, aktiv=aktiv
     )
-    items = [nested(row, einheit=queries.LIST_EINHEIT_COLUMNS) for row in rows]
-    return ARTIKEL_PAGE.model_validate({"items": items, "next_cursor": cursor})
+    # rows of our own database, in ArtikelOut's order: answered without validating them again
+    return JsonAnswer({"items": nested_rows(rows, einheit=queries.LIST_EINHEIT_COLUMNS), "next_cursor": cursor})
 
 
 @router.post("/artikel", status_code=201, tags=["artikel"], summary="Create an Artikel")

@@ -9,15 +9,16 @@ aggregated statement per page, never one per row.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, Row, Select, String, Table, exists, func, literal, select, tuple_, union_all
+from sqlalchemy import Integer, Row, Select, String, Table, bindparam, exists, func, literal, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.plugin import Base, NotFound, PageRequest, labelled
+from modular_server.plugin import Base, NotFound, PageRequest, labelled, plain_rows
 from modular_server.plugins.artikel.offers import ARTIKEL, ARTIKEL_KURZ
 from modular_server.plugins.chargen.models import Charge, ChargeHerkunft
 from modular_server.plugins.chargen.schemas import BestandSumme
@@ -38,9 +39,14 @@ def foreign_table(host: PluginHostView, plugin: str, table: str) -> Table | None
     return Base.metadata.tables.get(table)
 
 
-def summe(menge: Decimal | None, reserviert: Decimal | None) -> BestandSumme:
+def summe_werte(menge: Decimal | None, reserviert: Decimal | None) -> dict[str, Decimal]:
+    """Stock totals (null: none) as the fields of ``BestandSumme``, in its order."""
     menge, reserviert = Decimal(menge or ZERO), Decimal(reserviert or ZERO)
-    return BestandSumme(menge=menge, reserviert=reserviert, verfuegbar=menge - reserviert)
+    return {"menge": menge, "reserviert": reserviert, "verfuegbar": menge - reserviert}
+
+
+def summe(menge: Decimal | None, reserviert: Decimal | None) -> BestandSumme:
+    return BestandSumme.model_validate(summe_werte(menge, reserviert))
 
 
 # --- chargen -------------------------------------------------------------------------------
@@ -64,22 +70,78 @@ async def chargen_page(
     artikel_id: int | None = None,
     status: str | None = None,
     nummer: str | None = None,
+    bestand: Table | None = None,
 ) -> tuple[list[Row[Any]], str | None]:
-    stmt = _list_rows().order_by(Charge.id)
-    if artikel_id is not None:
-        stmt = stmt.where(Charge.artikel_id == artikel_id)
-    if status is not None:
-        stmt = stmt.where(Charge.status == status)
-    if nummer is not None:
-        stmt = stmt.where(Charge.nummer == nummer)
+    """A page of batches; with lager's ``bestand`` table each row also carries its batch's
+    stock totals (:data:`STOCK_COLUMNS`) - in the same statement."""
+    filters = (("artikel_id", artikel_id), ("status", status), ("nummer", nummer))
+    given = {name: value for name, value in filters if value is not None}
     after = page.after(CHARGEN_CURSOR)
-    if after is not None:
-        stmt = stmt.where(Charge.id > after[0])
-    rows = (await session.execute(stmt.limit(page.limit + 1))).all()
+    stmt = _chargen_select(tuple(given), after is not None, bestand)
+    values = given | {"limit": page.limit + 1} | ({} if after is None else {"after": after[0]})
+    rows = await plain_rows(session, stmt, values)
     return page.page(CHARGEN_CURSOR, rows, lambda c: (c.id,))
 
 
-def _expiring(stmt: Select[Any], von: date | None, bis: date, status: str | None, bestand: Table | None) -> Select[Any]:
+# Statements per shape of request (which filters, first page or later, with stock or not) are
+# built once: they are immutable, their values travel as bound parameters, and building them
+# cost about as much as running them. The shapes are few (2**5 per list), so is the memo.
+
+
+@functools.cache
+def _chargen_select(filters: tuple[str, ...], keyset: bool, bestand: Table | None) -> Select[Any]:
+    stmt = _list_rows().order_by(Charge.id)
+    for name in filters:
+        stmt = stmt.where(Charge.__table__.c[name] == bindparam(name))
+    if keyset:
+        stmt = stmt.where(Charge.id > bindparam("after"))
+    return _with_totals(stmt.limit(bindparam("limit", type_=Integer)), bestand, "id")
+
+
+@functools.cache
+def _ablaufend_select(
+    von: bool, status: bool, mit_bestand_in: Table | None, keyset: bool, bestand: Table | None
+) -> Select[Any]:
+    stmt = _expiring(
+        _list_rows(),
+        bindparam("von") if von else None,
+        bindparam("bis"),
+        bindparam("status") if status else None,
+        mit_bestand_in,
+    )
+    if keyset:
+        after = (bindparam("after_mhd", type_=Charge.mhd.type), bindparam("after_id", type_=Integer))
+        stmt = stmt.where(tuple_(Charge.mhd, Charge.id) > tuple_(*after))
+    return _with_totals(stmt.limit(bindparam("limit", type_=Integer)), bestand, "mhd", "id")
+
+
+def _with_totals(page: Select[Any], bestand: Table | None, *order: str) -> Select[Any]:
+    """``page`` (list rows, ordered and limited) with each batch's stock totals, one statement.
+
+    The totals are grouped over the page's batches only (a subquery on the page, not an
+    expanded list of ids, so the statement's text is the same for every page and stays in
+    the compiled-statement cache); the page is ordered again by ``order`` after the join."""
+    if bestand is None:
+        return page
+    rows = page.cte("seite")
+    sums = (
+        func.sum(bestand.c[column]).label(label)
+        for column, label in zip(("menge", "reserviert"), STOCK_COLUMNS, strict=True)
+    )
+    totals = (
+        select(bestand.c.charge_id, *sums)
+        .where(bestand.c.charge_id.in_(select(rows.c.id)))
+        .group_by(bestand.c.charge_id)
+        .subquery("summen")
+    )
+    return (
+        select(rows, *(totals.c[label] for label in STOCK_COLUMNS))
+        .outerjoin(totals, totals.c.charge_id == rows.c.id)
+        .order_by(*(rows.c[name] for name in order))
+    )
+
+
+def _expiring(stmt: Select[Any], von: Any, bis: Any, status: Any, bestand: Table | None) -> Select[Any]:
     stmt = stmt.where(Charge.mhd.is_not(None), Charge.mhd <= bis)
     if von is not None:
         stmt = stmt.where(Charge.mhd >= von)
@@ -98,16 +160,19 @@ async def ablaufend_page(
     bis: date,
     status: str | None = None,
     mit_bestand_in: Table | None = None,
+    bestand: Table | None = None,
 ) -> tuple[list[Row[Any]], str | None]:
-    """Batches with ``von <= mhd <= bis`` (``von`` None: expired ones too), soonest first (keyset on mhd, id).
+    """Batches with an MHD in ``[von, bis]`` (``von`` None: expired ones too), soonest first (keyset on mhd, id).
 
-    ``mit_bestand_in``: only batches with stock on hand in that ``bestand`` table.
+    ``mit_bestand_in``: only batches with stock on hand in that ``bestand`` table; with
+    ``bestand`` each row carries its stock totals (as :func:`chargen_page`).
     """
-    stmt = _expiring(_list_rows(), von, bis, status, mit_bestand_in)
     after = page.after(ABLAUFEND_CURSOR)
+    stmt = _ablaufend_select(von is not None, status is not None, mit_bestand_in, after is not None, bestand)
+    values: dict[str, Any] = {"von": von, "bis": bis, "status": status, "limit": page.limit + 1}
     if after is not None:
-        stmt = stmt.where(tuple_(Charge.mhd, Charge.id) > tuple_(*after))
-    rows = (await session.execute(stmt.limit(page.limit + 1))).all()
+        values |= {"after_mhd": after[0], "after_id": after[1]}
+    rows = await plain_rows(session, stmt, {name: value for name, value in values.items() if value is not None})
     return page.page(ABLAUFEND_CURSOR, rows, lambda c: (c.mhd, c.id))
 
 
@@ -130,6 +195,22 @@ async def get_charge(session: AsyncSession, charge_id: int, bestand: Table | Non
 
     With lager's ``bestand`` table, the row also carries the batch's stock totals
     (:data:`STOCK_COLUMNS`, null without stock) - in the same statement."""
+    return _found((await session.execute(_charge_select(charge_id, bestand))).first(), charge_id)
+
+
+async def read_charge(session: AsyncSession, charge_id: int, bestand: Table | None = None) -> Row[Any]:
+    """:func:`get_charge` for requests that only read (no pending changes to flush first)."""
+    rows = await plain_rows(session, _charge_select(charge_id, bestand))
+    return _found(rows[0] if rows else None, charge_id)
+
+
+def _found(row: Row[Any] | None, charge_id: int) -> Row[Any]:
+    if row is None:
+        raise NotFound("charge", charge_id)
+    return row
+
+
+def _charge_select(charge_id: int, bestand: Table | None) -> Select[Any]:
     stmt = _list_rows().where(Charge.id == charge_id)
     if bestand is not None:
         stmt = stmt.add_columns(
@@ -141,10 +222,7 @@ async def get_charge(session: AsyncSession, charge_id: int, bestand: Table | Non
                 for column, label in zip(("menge", "reserviert"), STOCK_COLUMNS, strict=True)
             )
         )
-    found = (await session.execute(stmt)).first()
-    if found is None:
-        raise NotFound("charge", charge_id)
-    return found
+    return stmt
 
 
 async def load_charge(session: AsyncSession, charge_id: int) -> Charge:
@@ -172,20 +250,9 @@ async def nummer_taken(session: AsyncSession, artikel_id: int, nummer: str, *, b
 # --- enrichment from the lager and reservierungen plugins ------------------------------------
 
 
-async def bestand_summen(session: AsyncSession, bestand: Table, charge_ids: Sequence[int]) -> dict[int, BestandSumme]:
-    """Totals per batch for a whole page in one aggregated statement."""
-    if not charge_ids:
-        return {}
-    rows = await session.execute(
-        select(bestand.c.charge_id, func.sum(bestand.c.menge), func.sum(bestand.c.reserviert))
-        .where(bestand.c.charge_id.in_(charge_ids))
-        .group_by(bestand.c.charge_id)
-    )
-    return {charge_id: summe(menge, reserviert) for charge_id, menge, reserviert in rows}
-
-
 async def bestand_je_lagerort(session: AsyncSession, bestand: Table, lagerort: Table, charge_id: int) -> list[Row[Any]]:
-    rows = await session.execute(
+    return await plain_rows(
+        session,
         select(
             bestand.c.lagerort_id,
             lagerort.c.code.label("lagerort_code"),
@@ -196,9 +263,8 @@ async def bestand_je_lagerort(session: AsyncSession, bestand: Table, lagerort: T
         )
         .join(lagerort, lagerort.c.id == bestand.c.lagerort_id)
         .where(bestand.c.charge_id == charge_id, bestand.c.menge > 0)
-        .order_by(bestand.c.lagerort_id)
+        .order_by(bestand.c.lagerort_id),
     )
-    return list(rows)
 
 
 async def offene_reservierungen(session: AsyncSession, reservierung: Table, charge_id: int) -> list[Row[Any]]:
@@ -243,7 +309,8 @@ async def ausgaenge(session: AsyncSession, bewegung: Table, charge_id: int) -> l
 
 async def positionen(session: AsyncSession, bestand: Table, lagerort: Table, artikel_id: int) -> list[Row[Any]]:
     """Stock of one artikel per batch and lagerort in FEFO order (earliest MHD first, none last)."""
-    rows = await session.execute(
+    return await plain_rows(
+        session,
         select(
             bestand.c.charge_id,
             Charge.nummer.label("charge_nummer"),
@@ -260,9 +327,8 @@ async def positionen(session: AsyncSession, bestand: Table, lagerort: Table, art
         .join(lagerort, lagerort.c.id == bestand.c.lagerort_id)
         .outerjoin(Charge, Charge.id == bestand.c.charge_id)
         .where(bestand.c.artikel_id == artikel_id, bestand.c.menge > 0)
-        .order_by(Charge.mhd.asc().nulls_last(), bestand.c.charge_id, bestand.c.lagerort_id)
+        .order_by(Charge.mhd.asc().nulls_last(), bestand.c.charge_id, bestand.c.lagerort_id),
     )
-    return list(rows)
 
 
 # --- genealogy -------------------------------------------------------------------------------

@@ -7,10 +7,9 @@ Stock and reservation fields are filled while the lager / reservierungen plugins
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.plugin import Page, Pagination, ReadSession, Unprocessable, cached, host_of, requires_scope
@@ -42,15 +41,9 @@ DETAIL_TABLES = ("charge", "artikel", "bestand", "lagerort", "lager_chargen_rese
 Stichtag = Annotated[date | None, Query(description="compare MHDs with this day instead of today (UTC)")]
 
 
-async def _page_out(
-    request: Request, session: AsyncSession, rows: list[Row[Any]], cursor: str | None
-) -> Page[ChargeOut]:
-    bestand = queries.foreign_table(host_of(request), "lager", "bestand")
-    summen = None if bestand is None else await queries.bestand_summen(session, bestand, [c.id for c in rows])
-    return views.charge_rows_page(rows, summen, cursor)
-
-
-@router.get("/chargen", summary="Chargen with their artikel and stock totals (keyset on id)")
+@router.get(
+    "/chargen", response_model=Page[ChargeOut], summary="Chargen with their artikel and stock totals (keyset on id)"
+)
 @cached(ttl=30, tags=["chargen"], tables=LIST_TABLES)
 async def list_chargen(
     request: Request,
@@ -59,9 +52,12 @@ async def list_chargen(
     artikel_id: int | None = None,
     status: Status | None = None,
     nummer: Annotated[str | None, Query(max_length=50)] = None,
-) -> Page[ChargeOut]:
-    rows, cursor = await queries.chargen_page(session, page, artikel_id=artikel_id, status=status, nummer=nummer)
-    return await _page_out(request, session, rows, cursor)
+) -> Response:
+    bestand = queries.foreign_table(host_of(request), "lager", "bestand")
+    rows, cursor = await queries.chargen_page(
+        session, page, artikel_id=artikel_id, status=status, nummer=nummer, bestand=bestand
+    )
+    return views.charge_page(rows, cursor)
 
 
 @router.post("/chargen", status_code=201, summary="Create a Charge")
@@ -74,7 +70,11 @@ async def create_charge(request: Request, body: ChargeIn) -> ChargeOut:
     return await request.app.state.db.transaction(work)
 
 
-@router.get("/chargen/ablaufend", summary="Chargen whose MHD falls within the next `tage` days, soonest first")
+@router.get(
+    "/chargen/ablaufend",
+    response_model=Page[ChargeOut],
+    summary="Chargen whose MHD falls within the next `tage` days, soonest first",
+)
 @cached(ttl=30, tags=["chargen"], tables=LIST_TABLES)
 async def list_ablaufend(
     request: Request,
@@ -85,7 +85,7 @@ async def list_ablaufend(
     abgelaufene: Annotated[bool, Query(description="include batches already past their MHD")] = False,
     status: Status | None = None,
     mit_bestand: Annotated[bool, Query(description="only batches with stock on hand (needs lager)")] = False,
-) -> Page[ChargeOut]:
+) -> Response:
     von = stichtag or ablauf.heute()
     bestand = queries.foreign_table(host_of(request), "lager", "bestand")
     if mit_bestand and bestand is None:
@@ -97,8 +97,9 @@ async def list_ablaufend(
         bis=von + timedelta(days=tage),
         status=status,
         mit_bestand_in=bestand if mit_bestand else None,
+        bestand=bestand,
     )
-    return await _page_out(request, session, rows, cursor)
+    return views.charge_page(rows, cursor)
 
 
 @router.post(
@@ -125,10 +126,14 @@ async def melde_ablaufende(
     return AblaufMeldung(tage=tage, gemeldet=await ablauf.melde_ablaufende(request.app, tage, stichtag))
 
 
-@router.get("/chargen/{charge_id}", summary="One Charge with stock per lagerort and open reservations")
+@router.get(
+    "/chargen/{charge_id}",
+    response_model=ChargeDetail,
+    summary="One Charge with stock per lagerort and open reservations",
+)
 @cached(ttl=30, tags=["charge:{charge_id}"], tables=DETAIL_TABLES)
-async def get_charge(request: Request, session: ReadSession, charge_id: ChargeId) -> ChargeDetail:
-    charge = await queries.get_charge(session, charge_id)
+async def get_charge(request: Request, session: ReadSession, charge_id: ChargeId) -> Response:
+    charge = await queries.read_charge(session, charge_id)
     host = host_of(request)
     bestand = queries.foreign_table(host, "lager", "bestand")
     lagerort = queries.foreign_table(host, "lager", "lagerort")
@@ -205,7 +210,7 @@ async def verfolgung(
     tiefe = tiefe or min(settings.verfolgung_tiefe, settings.verfolgung_max_tiefe)
     if tiefe > settings.verfolgung_max_tiefe:
         raise Unprocessable("query.tiefe", f"at most {settings.verfolgung_max_tiefe}")
-    charge = await queries.get_charge(session, charge_id, queries.foreign_table(host_of(request), "lager", "bestand"))
+    charge = await queries.read_charge(session, charge_id, queries.foreign_table(host_of(request), "lager", "bestand"))
     richtungen = ("rueckwaerts", "vorwaerts") if richtung == "beide" else (richtung,)
     rows = await queries.genealogy_edges(session, charge_id, tiefe, richtungen)
     return views.verfolgung(charge, tiefe, rows)
@@ -231,12 +236,13 @@ async def remove_herkunft(request: Request, charge_id: ChargeId, parent_id: Char
 @router.get(
     "/artikel/{artikel_id}/verfuegbarkeit",
     tags=["artikel"],
+    response_model=VerfuegbarkeitOut,
     summary="On hand, reserved and available per batch and lagerort (FEFO); unusable positions apart",
 )
 @cached(ttl=30, tags=["artikel:{artikel_id}"], tables=("artikel", "charge", "bestand", "lagerort"))
 async def verfuegbarkeit(
     request: Request, session: ReadSession, artikel_id: int, stichtag: Stichtag = None
-) -> VerfuegbarkeitOut:
+) -> Response:
     artikel = await get_artikel(session, artikel_id)
     host = host_of(request)
     bestand = queries.foreign_table(host, "lager", "bestand")

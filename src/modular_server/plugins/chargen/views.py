@@ -2,70 +2,70 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Row
 
-from modular_server.plugin import Page, nested
+from modular_server.plugin import JsonAnswer, nested_rows
 from modular_server.plugins.artikel.offers import ArtikelInfo
-from modular_server.plugins.chargen.queries import LIST_ARTIKEL_COLUMNS, STOCK_COLUMNS, summe
+from modular_server.plugins.chargen.queries import LIST_ARTIKEL_COLUMNS, STOCK_COLUMNS, summe_werte
 from modular_server.plugins.chargen.schemas import (
-    ArtikelKurz,
     Ausgang,
-    BestandAmOrt,
-    BestandSumme,
-    ChargeDetail,
-    ChargeKurz,
     ChargeOut,
     Grund,
     Kante,
     OffeneReservierung,
-    Position,
     VerfolgteCharge,
     VerfolgungOut,
-    VerfuegbarkeitOut,
 )
 
-CHARGE_PAGE = Page[ChargeOut]
+
+def charge_items(rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+    """Charge rows (``queries._list_rows``) as the fields of ``ChargeOut``, in its order;
+    ``bestand`` is filled when the rows carry the stock totals (read while lager serves),
+    else null (unknown)."""
+    items = nested_rows(rows, artikel=LIST_ARTIKEL_COLUMNS)
+    for values in items:
+        carried = STOCK_COLUMNS[0] in values
+        values["bestand"] = summe_werte(*(values.pop(name) for name in STOCK_COLUMNS)) if carried else None
+    return items
 
 
-def charge_rows_page(
-    rows: Sequence[Row[Any]], summen: Mapping[int, BestandSumme] | None, cursor: str | None
-) -> Page[ChargeOut]:
-    """A page of list rows (``queries._list_rows``), validated in one call."""
-    items = []
-    for row in rows:
-        values = nested(row, artikel=LIST_ARTIKEL_COLUMNS)
-        values["bestand"] = None if summen is None else summen.get(row.id) or summe(None, None)
-        items.append(values)
-    return CHARGE_PAGE.model_validate({"items": items, "next_cursor": cursor})
+def charge_page(rows: Sequence[Row[Any]], cursor: str | None) -> JsonAnswer:
+    """A page of list rows as ``Page[ChargeOut]``'s bytes: rows of our own database are not
+    validated again (the tests compare the bytes with the validated model's)."""
+    return JsonAnswer({"items": charge_items(rows), "next_cursor": cursor})
 
 
 def charge_out(row: Row[Any]) -> ChargeOut:
-    """A charge row (``queries.get_charge``) as the answer; ``bestand`` is filled when the row
-    carries the stock totals (read while lager serves), else null (unknown)."""
-    values = nested(row, artikel=LIST_ARTIKEL_COLUMNS)
-    if STOCK_COLUMNS[0] in values:
-        values["bestand"] = summe(*(values.pop(name) for name in STOCK_COLUMNS))
-    return ChargeOut.model_validate(values)
+    """A charge row (``queries.get_charge``) as the validated answer of a write."""
+    return ChargeOut.model_validate(charge_items([row])[0])
 
 
-def bestand_am_ort(row: Row[Any]) -> BestandAmOrt:
-    return BestandAmOrt(
-        lagerort_id=row.lagerort_id,
-        lagerort_code=row.lagerort_code,
-        lager_id=row.lager_id,
-        lagerort_gesperrt=row.lagerort_gesperrt,
-        menge=row.menge,
-        reserviert=row.reserviert,
-        verfuegbar=row.menge - row.reserviert,
-    )
+def bestand_am_ort(orte: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+    """Rows of ``queries.bestand_je_lagerort`` as the fields of ``BestandAmOrt``, in its order."""
+    return [{**ort, "verfuegbar": ort["menge"] - ort["reserviert"]} for ort in nested_rows(orte)]
+
+
+def offene_reservierung_werte(row: Row[Any]) -> dict[str, Any]:
+    """A row of ``queries.offene_reservierungen`` as the fields of ``OffeneReservierung``, in its order."""
+    return {
+        "id": row.id,
+        "lagerort_id": row.lagerort_id,
+        "menge": row.menge,
+        "erfuellt": row.erfuellt,
+        "offen": row.menge - row.erfuellt,
+        "referenz_typ": row.referenz_typ,
+        "referenz_id": row.referenz_id,
+        "gueltig_bis": row.gueltig_bis,
+        "created_at": row.created_at,
+    }
 
 
 def offene_reservierung(row: Row[Any]) -> OffeneReservierung:
-    return OffeneReservierung(**row._mapping, offen=row.menge - row.erfuellt)
+    return OffeneReservierung.model_validate(offene_reservierung_werte(row))
 
 
 def ausgang(row: Row[Any]) -> Ausgang:
@@ -74,14 +74,16 @@ def ausgang(row: Row[Any]) -> Ausgang:
 
 def charge_detail(
     charge: Row[Any], orte: Sequence[Row[Any]] | None, reservierungen: Sequence[Row[Any]] | None
-) -> ChargeDetail:
-    detail = ChargeDetail.model_validate(nested(charge, artikel=LIST_ARTIKEL_COLUMNS))
+) -> JsonAnswer:
+    """``ChargeDetail``'s bytes from rows of our own database (not validated again)."""
+    detail = charge_items([charge])[0]
     if orte is not None:
-        detail.lagerorte = [bestand_am_ort(r) for r in orte]
-        detail.bestand = summe(sum(r.menge for r in orte), sum(r.reserviert for r in orte))
-    if reservierungen is not None:
-        detail.reservierungen = [offene_reservierung(r) for r in reservierungen]
-    return detail
+        detail["bestand"] = summe_werte(sum(r.menge for r in orte), sum(r.reserviert for r in orte))
+    detail["lagerorte"] = None if orte is None else bestand_am_ort(orte)
+    detail["reservierungen"] = (
+        None if reservierungen is None else [offene_reservierung_werte(r) for r in reservierungen]
+    )
+    return JsonAnswer(detail)
 
 
 def verfolgung(charge: Row[Any], tiefe: int, rows: Iterable[Row[Any]]) -> VerfolgungOut:
@@ -126,27 +128,33 @@ def _grund(row: Row[Any], stichtag: date) -> Grund | None:
     return None
 
 
-def verfuegbarkeit(artikel: ArtikelInfo, rows: Sequence[Row[Any]] | None, stichtag: date) -> VerfuegbarkeitOut:
-    """Rows arrive in FEFO order; both lists keep it."""
-    kurz = ArtikelKurz.model_validate(artikel)
+def verfuegbarkeit(artikel: ArtikelInfo, rows: Sequence[Row[Any]] | None, stichtag: date) -> JsonAnswer:
+    """``VerfuegbarkeitOut``'s bytes from rows of our own database (not validated again).
+    Rows arrive in FEFO order; both lists keep it."""
+    kurz = {name: getattr(artikel, name) for name in LIST_ARTIKEL_COLUMNS}
     if rows is None:
-        return VerfuegbarkeitOut(artikel=kurz, stichtag=stichtag, summe=None, verfuegbar=None, nicht_verfuegbar=None)
-    frei: list[Position] = []
-    nicht: list[Position] = []
+        return JsonAnswer(
+            {"artikel": kurz, "stichtag": stichtag, "summe": None, "verfuegbar": None, "nicht_verfuegbar": None}
+        )
+    frei: list[dict[str, Any]] = []
+    nicht: list[dict[str, Any]] = []
     for row in rows:
         grund = _grund(row, stichtag)
-        position = Position(
-            charge=None
-            if row.charge_id is None
-            else ChargeKurz(id=row.charge_id, nummer=row.charge_nummer, mhd=row.mhd, status=row.status),
-            lagerort_id=row.lagerort_id,
-            lagerort_code=row.lagerort_code,
-            lager_id=row.lager_id,
-            menge=row.menge,
-            reserviert=row.reserviert,
-            verfuegbar=row.menge - row.reserviert,
-            grund=grund,
-        )
+        charge = None
+        if row.charge_id is not None:
+            charge = {"id": row.charge_id, "nummer": row.charge_nummer, "mhd": row.mhd, "status": row.status}
+        position = {
+            "charge": charge,
+            "lagerort_id": row.lagerort_id,
+            "lagerort_code": row.lagerort_code,
+            "lager_id": row.lager_id,
+            "menge": row.menge,
+            "reserviert": row.reserviert,
+            "verfuegbar": row.menge - row.reserviert,
+            "grund": grund,
+        }
         (frei if grund is None else nicht).append(position)
-    total = summe(sum(p.menge for p in frei), sum(p.reserviert for p in frei))
-    return VerfuegbarkeitOut(artikel=kurz, stichtag=stichtag, summe=total, verfuegbar=frei, nicht_verfuegbar=nicht)
+    total = summe_werte(sum(p["menge"] for p in frei), sum(p["reserviert"] for p in frei))
+    return JsonAnswer(
+        {"artikel": kurz, "stichtag": stichtag, "summe": total, "verfuegbar": frei, "nicht_verfuegbar": nicht}
+    )
