@@ -1,4 +1,4 @@
-"""Issue 14.10: a write does not warn about a late acknowledgement from a process that is still
+"""A write does not warn about a late acknowledgement from a process that is still
 starting (its L1 is empty until it looks up a response); a late serving process still warns."""
 
 from __future__ import annotations

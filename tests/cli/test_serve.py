@@ -1,4 +1,4 @@
-"""Issue 14.10: `serve` - JSON logs include uvicorn's lines; a bad setting or an unusable
+"""`serve`: JSON logs include uvicorn's lines; a bad setting or an unusable
 database is one line on stderr, also with several workers (never a traceback per worker)."""
 
 from __future__ import annotations
