@@ -9,7 +9,7 @@ import pytest
 import redis.asyncio as redis
 
 from modular_server.testing.waiting import eventually
-from tests.cache.conftest import KioskApp
+from tests.cache.support import KioskApp
 
 WARNING = "not every process confirmed an invalidation"
 
