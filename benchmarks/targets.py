@@ -161,7 +161,7 @@ def evaluate(results: dict[str, Any]) -> list[TargetRow]:
     cost = reduction(nomon, mon)
     rows.append(
         TargetRow(
-            "monitoring costs < 10 % throughput (house plan)",
+            "monitoring costs < 10 % throughput (design target)",
             "batch_list",
             "req/s",
             nomon,

@@ -12,8 +12,10 @@ import pytest
 
 from modular_server.plugins.anomaly.features import WARMUP
 from modular_server.testing import BOTH, RunningApp
+from tests.anomaly.support import book, models, runtime_of, train, warehouse
+from tests.support.apps import AppFactory
+from tests.support.rows import insert_rows
 
-from .conftest import AppFactory, book, insert_rows, models, runtime_of, train, warehouse
 from .dataset import BASES, generate
 
 KATEGORIEN = ["Obst"] * 6 + ["Werkzeug"] * 6

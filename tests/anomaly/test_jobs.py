@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modular_server.plugins.anomaly.models import AnomalyJob
 from modular_server.plugins.anomaly.runtime import AnomalyRuntime
 from modular_server.testing import BOTH, RunningApp, eventually
+from tests.anomaly.support import runtime_of, warehouse
+from tests.support.apps import AppFactory
+from tests.support.rows import insert_rows
 
-from .conftest import AppFactory, insert_rows, runtime_of, warehouse
 from .dataset import generate
 
 PROBLEM = "application/problem+json"

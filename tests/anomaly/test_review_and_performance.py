@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from modular_server.testing import BOTH
+from tests.anomaly.support import models, runtime_of, train, warehouse
+from tests.support.apps import AppFactory
+from tests.support.rows import insert_rows
 
-from .conftest import AppFactory, insert_rows, models, runtime_of, train, warehouse
 from .dataset import generate
 
 

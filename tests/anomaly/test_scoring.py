@@ -15,8 +15,10 @@ from modular_server.plugins.anomaly import scoring
 from modular_server.plugins.anomaly.features import ArtikelActivity, Movement, sequence_features
 from modular_server.plugins.anomaly.models import ScoringPosition
 from modular_server.testing import BOTH
+from tests.anomaly.support import runtime_of, train, warehouse
+from tests.support.apps import AppFactory
+from tests.support.rows import insert_rows
 
-from .conftest import AppFactory, insert_rows, runtime_of, train, warehouse
 from .dataset import generate
 
 

@@ -13,8 +13,9 @@ import httpx
 from modular_server.settings import Settings
 from modular_server.testing import eventually, running_app, sources_with
 from modular_server.testing.server import ServerProcess, cli
+from tests.anomaly.support import INVENTORY, warehouse
+from tests.support.rows import insert_rows
 
-from .conftest import INVENTORY, insert_rows, warehouse
 from .dataset import generate
 
 #: uvicorn's timeout_graceful_shutdown in `modular-server serve`; the process must end before it

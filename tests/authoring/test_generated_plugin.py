@@ -1,8 +1,10 @@
-"""A freshly generated plugin, untouched: it installs with pip, passes its own tests (with no
-pytest configuration of its own), is ``active`` in ``modular-server plugins`` and serves in an app.
+"""A freshly generated plugin, untouched: it passes its own tests (with no pytest configuration
+of its own), is ``active`` in ``modular-server plugins``, passes ``plugins --check`` and serves
+in an app.
 
-The package is installed into this interpreter's environment for the module's tests and
-uninstalled afterwards, so the rest of the suite never discovers it.
+Nothing is installed: each check runs in a fresh interpreter that finds the package on its
+``PYTHONPATH``, with the entry points its ``pyproject.toml`` declares (see
+:func:`tests.authoring.support.loadable`), so the rest of the suite never discovers it.
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from modular_server.authoring import generate_plugin
 from modular_server.testing.harness import in_ci
-from tests.authoring.support import plain_environment, run_pytest
+from tests.authoring.support import loadable, run_pytest
 from tests.core.cli import CONSOLE_SCRIPT, clean_environment
 
 pytestmark = pytest.mark.slow
@@ -25,7 +27,7 @@ pytestmark = pytest.mark.slow
 NAME = "kit_probe"
 DISTRIBUTION = "modular-server-kit-probe"
 
-# Runs in a fresh interpreter: the editable install is importable only in a process started after it.
+# Runs in a fresh interpreter: only a process started with the PYTHONPATH of `loadable` finds the plugin.
 SERVE = """
 import asyncio, json, sys
 from modular_server.settings import Settings
@@ -56,30 +58,30 @@ asyncio.run(main(sys.argv[1]))
 """
 
 
-def _pip(*args: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet", *args],
-        check=True,
-        timeout=300,
-        env=plain_environment(),
-    )
+@dataclass(frozen=True, slots=True)
+class Generated:
+    project: Path
+    #: the PYTHONPATH under which a fresh interpreter loads the plugin
+    pythonpath: str
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The generated package, pip-installed (editable, no dependencies: modular-server is here)."""
-    target = tmp_path_factory.mktemp("generated") / DISTRIBUTION
-    generate_plugin(NAME, target)
-    _pip("install", "--no-deps", "-e", str(target))
-    try:
-        yield target
-    finally:
-        _pip("uninstall", "--yes", DISTRIBUTION)
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
+    """The generated package, loadable by a subprocess the way pip would install it."""
+    root = tmp_path_factory.mktemp("generated")
+    project = root / DISTRIBUTION
+    generate_plugin(NAME, project)
+    return Generated(project, loadable(project, root / "site"))
 
 
-def test_its_own_tests_pass_without_any_pytest_configuration(installed):
-    assert not any(installed.glob("conftest.py")) and not any(installed.glob("*.ini"))
-    result = run_pytest(installed, "-q")
+def _environment(generated: Generated, database_url: str, **settings: str) -> dict[str, str]:
+    return {**clean_environment(database_url, **settings), "PYTHONPATH": generated.pythonpath}
+
+
+def test_its_own_tests_pass_without_any_pytest_configuration(generated):
+    project = generated.project
+    assert not any(project.glob("conftest.py")) and not any(project.glob("*.ini"))
+    result = run_pytest(project, "-q", pythonpath=generated.pythonpath)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     summary = result.stdout.strip().splitlines()[-1]
     assert "failed" not in summary and "error" not in summary, summary
@@ -87,10 +89,10 @@ def test_its_own_tests_pass_without_any_pytest_configuration(installed):
     assert "18 passed" in summary or (not in_ci() and "9 passed, 9 skipped" in summary), summary
 
 
-def test_it_serves_in_an_app(installed, database_url, tmp_path):
+def test_it_serves_in_an_app(generated, database_url, tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", SERVE, NAME],
-        env=clean_environment(database_url, auto_migrate="true"),
+        env=_environment(generated, database_url, auto_migrate="true"),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -111,8 +113,8 @@ def test_it_serves_in_an_app(installed, database_url, tmp_path):
     assert NAME not in seen["drift"]
 
 
-def test_modular_server_plugins_lists_it_active(installed, database_url, tmp_path):
-    env = clean_environment(database_url, auto_migrate="true")
+def test_modular_server_plugins_lists_it_active(generated, database_url, tmp_path):
+    env = _environment(generated, database_url, auto_migrate="true")
     listed = subprocess.run(
         [str(CONSOLE_SCRIPT), "plugins", "--json"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
@@ -122,10 +124,23 @@ def test_modular_server_plugins_lists_it_active(installed, database_url, tmp_pat
     states = {item["name"]: item["state"] for item in items}
     assert states[NAME] == "active"
     # the CI step of a plugin team (docs/plugins/tutorial.md): migrate, then check
-    only_this = clean_environment(database_url, plugins__enabled=json.dumps([NAME]))
+    only_this = _environment(generated, database_url, plugins__enabled=json.dumps([NAME]))
     for command in (["db", "upgrade"], ["plugins", "--check"]):
         checked = subprocess.run(
             [str(CONSOLE_SCRIPT), *command], env=only_this, cwd=tmp_path, capture_output=True, text=True, timeout=120
         )
         assert checked.returncode == 0, checked.stdout + checked.stderr
     assert NAME in checked.stdout
+
+
+def test_its_manifest_is_read_without_importing_it(generated, database_url, tmp_path):
+    # disabled: never imported, yet known from its plugin.toml (version, description)
+    env = _environment(generated, database_url, plugins__disabled=json.dumps([NAME]))
+    listed = subprocess.run(
+        [str(CONSOLE_SCRIPT), "plugins", "--json"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert listed.returncode == 0, listed.stderr
+    report = json.loads(listed.stdout)
+    record = next(item for item in report["items"] if item["name"] == NAME)
+    assert (record["state"], record["version"]) == ("disabled", "0.1.0")
+    assert record["description"] == "KitProbe items (generated by modular-server plugins new)"

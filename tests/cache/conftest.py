@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -12,10 +12,8 @@ from modular_server.plugins import cache as cache_plugin
 from modular_server.testing import RunningApp
 from tests.cache import kiosk
 from tests.cache.kiosk.routes import seed
-
-#: "memory": L1 only; "redis": L1 + the real Redis under this test's own prefix
-LEVELS = ["memory", "redis"]
-KioskApp = Callable[..., AbstractAsyncContextManager[RunningApp]]
+from tests.cache.support import KioskApp
+from tests.support.apps import AppFactory
 
 
 @pytest.fixture
@@ -32,9 +30,7 @@ def redis_settings(request: pytest.FixtureRequest, level: str) -> dict[str, Any]
 
 
 @pytest.fixture
-def kiosk_app(
-    make_app: Callable[..., AbstractAsyncContextManager[RunningApp]], redis_settings: dict[str, Any]
-) -> KioskApp:
+def kiosk_app(make_app: AppFactory, redis_settings: dict[str, Any]) -> KioskApp:
     """``async with kiosk_app(seeded=True, **cache_settings) as running`` - the kiosk and the
     cache (no other plugin; this package's cache module, loaded directly rather than through
     its entry point) on the test's database; ``seeded=False`` for a second app on the
@@ -54,18 +50,3 @@ def kiosk_app(
             yield running
 
     return build
-
-
-def calls(running: RunningApp, route: str) -> int:
-    """How often the kiosk ran the handler of ``route``."""
-    return running.app.state.host.data["kiosk"]["calls"][route]
-
-
-@asynccontextmanager
-async def two_processes(kiosk_app: KioskApp, **cache: Any) -> AsyncIterator[tuple[RunningApp, RunningApp]]:
-    """Two apps on one database (and Redis, at the "redis" level), like two workers. The second
-    app's start re-issues the test keys, so the first one's client takes the new key over."""
-    async with kiosk_app(**cache) as one, kiosk_app(seeded=False, **cache) as two:
-        one.keys = two.keys
-        one.client.headers["Authorization"] = two.client.headers["Authorization"]
-        yield one, two

@@ -9,8 +9,8 @@ import pytest
 
 from modular_server.plugins.cache import local as cache_local
 from modular_server.plugins.cache import runtime as cache_runtime
-from tests.cache.conftest import LEVELS, KioskApp, calls
-from tests.clock import ShiftedClock
+from tests.cache.support import LEVELS, KioskApp, calls
+from tests.support.clock import ShiftedClock
 
 DETAIL = "/api/v1/kiosk/posten/1"
 LIST = "/api/v1/kiosk/posten"

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from modular_server.testing import BOTH
-from tests.cache.conftest import LEVELS, KioskApp, calls
+from tests.cache.support import LEVELS, KioskApp, calls
 
 K = "/api/v1/kiosk"
 READS = {

@@ -12,7 +12,7 @@ import pytest
 
 from modular_server.plugins import cache as cache_plugin
 from modular_server.testing import RunningApp
-from tests.cache.conftest import LEVELS
+from tests.cache.support import LEVELS
 from tests.inventory.world import INVENTORY, build_world
 
 V = "/api/v1"

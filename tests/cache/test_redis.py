@@ -11,7 +11,7 @@ import redis.asyncio as redis
 
 from modular_server.testing import RunningApp, eventually
 from modular_server.testing.proxy import TcpProxy
-from tests.cache.conftest import KioskApp, calls, two_processes
+from tests.cache.support import KioskApp, calls, two_processes
 
 pytestmark = pytest.mark.parametrize("level", ["redis"], indirect=True)
 K = "/api/v1/kiosk"

@@ -1,4 +1,4 @@
-"""Issue 14.10: a write does not warn about a late acknowledgement from a process that is still
+"""A write does not warn about a late acknowledgement from a process that is still
 starting (its L1 is empty until it looks up a response); a late serving process still warns."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 import redis.asyncio as redis
 
 from modular_server.testing.waiting import eventually
-from tests.cache.conftest import KioskApp
+from tests.cache.support import KioskApp
 
 WARNING = "not every process confirmed an invalidation"
 

@@ -1,18 +1,19 @@
-"""Issue 14.10: `serve` - JSON logs include uvicorn's lines; a bad setting or an unusable
+"""`serve`: JSON logs include uvicorn's lines; a bad setting or an unusable
 database is one line on stderr, also with several workers (never a traceback per worker)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
+from modular_server.testing import eventually
 from tests.cli.test_startup import FIRST_PARTY
 from tests.core.cli import CONSOLE_SCRIPT, clean_environment, run
 
@@ -24,16 +25,16 @@ def _free_port() -> int:
 
 
 def _wait_until_live(port: int, server: subprocess.Popen[str]) -> None:
-    # bounds a hanging start only; not a claim about speed
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    async def live() -> bool:
         assert server.poll() is None, server.communicate()
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1).status_code == 200:
-                return
+            async with httpx.AsyncClient() as client:
+                return (await client.get(f"http://127.0.0.1:{port}/health/live", timeout=1)).status_code == 200
         except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("the server did not come up")
+            return False
+
+    # the bound only ends a hanging start; it is not a claim about speed
+    asyncio.run(eventually(live, "the server to come up", seconds=60))
 
 
 def test_json_log_format_makes_uvicorn_lines_json_too(database_url, tmp_path):

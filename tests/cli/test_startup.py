@@ -1,4 +1,4 @@
-"""Issue 15 (CLI) and 14.10: a command imports only what it needs, and command-line work never
+"""A command imports only what it needs, and command-line work never
 shows up in the server's monitoring figures.
 
 Speed is not asserted (no wall-clock in tests): what is asserted is the set of modules a

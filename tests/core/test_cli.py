@@ -100,11 +100,13 @@ async def test_keys_create_list_revoke_through_the_cli(database_url, tmp_path):
     created = run(["keys", "create", "--name", "ci-bot", "--scope", "write", "--quiet"], env, tmp_path)
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()
-    assert re.fullmatch(r"msk_[0-9a-f]{12}_[\w-]{43}", token)
+    # the secret is URL-safe base64 and may itself contain "_": take it whole after the prefix
+    parsed = re.fullmatch(r"msk_(?P<prefix>[0-9a-f]{12})_(?P<secret>[\w-]{43})", token)
+    assert parsed is not None, token
 
     listed = run(["keys", "list"], env, tmp_path)
     assert listed.returncode == 0, listed.stderr
-    assert "ci-bot" in listed.stdout and "write" in listed.stdout and token.split("_")[2] not in listed.stdout
+    assert "ci-bot" in listed.stdout and "write" in listed.stdout and parsed["secret"] not in listed.stdout
 
     settings = Settings(database_url=database_url, plugins={"enabled": []}, api_key_cache_seconds=0)
     async with running_app(settings, sources=[]) as running:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from pydantic import BaseModel
+
 from modular_server.settings import Settings
+from modular_server.settings.core import PluginSelection
 from modular_server.settings.reference import comment_docs, first_party_plugin_settings, render
 
 CONFIGURATION_MD = Path(__file__).parents[2] / "docs" / "configuration.md"
@@ -43,3 +47,16 @@ def test_field_comments_are_read_from_the_model_source() -> None:
     docs = comment_docs(Settings)
     assert docs["host"] == "for ``modular-server serve``"
     assert "auto_migrate" in docs
+
+
+def _every_settings_model() -> dict[str, type[BaseModel]]:
+    return {"core": Settings, "core plugins": PluginSelection, **first_party_plugin_settings()}
+
+
+@pytest.mark.parametrize("namespace", sorted(_every_settings_model()))
+def test_every_setting_says_what_it_means(namespace: str) -> None:
+    # the reference shows a field's description, or else the ``#:`` comment above it
+    model = _every_settings_model()[namespace]
+    comments = comment_docs(model)
+    undescribed = [name for name, field in model.model_fields.items() if not (field.description or comments.get(name))]
+    assert undescribed == [], f"{namespace}: give these settings a description or a #: comment: {undescribed}"

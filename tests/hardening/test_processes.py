@@ -249,7 +249,13 @@ async def test_two_instances_share_postgres_and_redis(pg_url, tmp_path, redis_ur
         listener = threading.Thread(target=listen, daemon=True)
         listener.start()
         await asyncio.to_thread(ready.wait, 10)
-        await asyncio.sleep(0.3)
+
+        async def streaming_and_subscribed() -> bool:
+            # "ok" only while the second instance listens on Redis; the count is our stream
+            fanout = (await b.get("/health/ready")).json()["checks"]["notifications.fanout"]
+            return fanout["status"] == "ok" and fanout["detail"].startswith("1 open streams")
+
+        await eventually(streaming_and_subscribed, "the second instance streams and listens to Redis")
         einheit = (await a.get("/api/v1/einheiten")).json()["items"][0]["id"]
         artikel = (
             await a.post("/api/v1/artikel", json={"nummer": "K-1", "name": "Käse", "einheit_id": einheit})

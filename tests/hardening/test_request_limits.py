@@ -70,8 +70,13 @@ async def test_cors_closed_by_default_and_configurable(make_app):
         assert "access-control-allow-origin" not in r.headers
 
 
+# One request per minute refills a bucket: nothing refills during a test, however slowly the
+# machine answers (at 60 per minute a busy machine refilled a token between two requests).
+NO_REFILL_PER_MINUTE = 1
+
+
 async def test_rate_limit_in_process_answers_429_with_retry_after(make_app):
-    async with make_app(rate_limit_per_minute=60, rate_limit_burst=3) as running:
+    async with make_app(rate_limit_per_minute=NO_REFILL_PER_MINUTE, rate_limit_burst=3) as running:
         reader = running.as_scope("read")
         statuses = [(await reader.get("/api/v1/system/keys")).status_code for _ in range(3)]
         assert statuses == [403, 403, 403]  # read scope: admitted by the limiter, refused by scope
@@ -85,7 +90,12 @@ async def test_rate_limit_in_process_answers_429_with_retry_after(make_app):
 
 @pytest.mark.parametrize("backend", BOTH, indirect=True)
 async def test_rate_limit_shared_through_redis(make_app, redis_url, redis_prefix):
-    shared = {"redis_url": redis_url, "redis_prefix": redis_prefix, "rate_limit_per_minute": 60, "rate_limit_burst": 2}
+    shared = {
+        "redis_url": redis_url,
+        "redis_prefix": redis_prefix,
+        "rate_limit_per_minute": NO_REFILL_PER_MINUTE,
+        "rate_limit_burst": 2,
+    }
     async with make_app(**shared) as first, make_app(**shared) as second:
         # both instances share the database (and so the keys) and the bucket in Redis
         token = second.keys["admin"]
@@ -106,7 +116,7 @@ async def test_rate_limit_falls_back_to_in_process_buckets_while_redis_is_away(
         settings = {
             "redis_url": f"redis://127.0.0.1:{proxy.port}{target.path}",
             "redis_prefix": redis_prefix,
-            "rate_limit_per_minute": 6,  # refills one request per 10 s: nothing refills during the test
+            "rate_limit_per_minute": NO_REFILL_PER_MINUTE,
             "rate_limit_burst": 2,
             "redis_retry_seconds": 60,  # only the readiness probe finds Redis again within the test
         }

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from modular_server.testing import BOTH, RunningApp
-
-from .conftest import InsertRows, read_statements
+from tests.inventory.support import read_statements
+from tests.support.rows import InsertRows
 
 PLUGINS = ["artikel"]
 

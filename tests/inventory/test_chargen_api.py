@@ -12,8 +12,7 @@ import pytest
 
 from modular_server.hooks import DomainEvent, PluginSpec, hookimpl
 from modular_server.testing import BOTH, RunningApp
-
-from .conftest import InsertRows
+from tests.support.rows import InsertRows
 
 INVENTORY = ["artikel", "chargen", "lager", "reservierungen"]
 PROBLEM = "application/problem+json"

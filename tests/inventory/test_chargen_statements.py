@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from modular_server.testing import BOTH, RunningApp
-
-from .conftest import InsertRows, read_statements
+from tests.inventory.support import read_statements
+from tests.support.rows import InsertRows
 
 INVENTORY = ["artikel", "chargen", "lager", "reservierungen"]
 STICHTAG = date(2030, 1, 1)

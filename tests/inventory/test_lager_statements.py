@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from modular_server.testing import BOTH, RunningApp
-from tests.inventory.conftest import InsertRows, read_statements
+from tests.inventory.support import read_statements
 from tests.inventory.world import INVENTORY, World, build_world
+from tests.support.rows import InsertRows
 
 CHARGEN = 12  # x 9 lagerorte = 108 balance rows: more than one page of 100
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from modular_server.testing import BOTH
-from tests.inventory.conftest import read_statements
+from tests.inventory.support import read_statements
 from tests.inventory.world import INVENTORY, build_world
 
 

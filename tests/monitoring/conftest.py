@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -11,15 +11,12 @@ import pytest
 from modular_server.testing import RunningApp
 from tests.monitoring import shop
 from tests.monitoring.shop.routes import seed
-
-#: a value that must never appear in anything monitoring stores, logs or shows
-SECRET = "GEHEIM-4711"
-
-MonitoredApp = Callable[..., AbstractAsyncContextManager[RunningApp]]
+from tests.monitoring.support import MonitoredApp
+from tests.support.apps import AppFactory
 
 
 @pytest.fixture
-def monitored(make_app: Callable[..., AbstractAsyncContextManager[RunningApp]]) -> MonitoredApp:
+def monitored(make_app: AppFactory) -> MonitoredApp:
     """``async with monitored(slow_query_ms=0) as running`` - monitoring plus the shop with six
     widgets; the admin key is verified once, so later requests run only their own statements.
     The background flush is pushed out of the test's way (the API flushes before answering)."""

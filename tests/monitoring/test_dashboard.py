@@ -15,10 +15,11 @@ import uvicorn
 from modular_server.core.app import create_app
 from modular_server.plugins.monitoring import recorder
 from modular_server.testing import sources_with
-from tests.clock import ShiftedClock
 from tests.monitoring import shop
-from tests.monitoring.conftest import SECRET
 from tests.monitoring.shop.routes import seed
+from tests.monitoring.support import SECRET
+from tests.support.apps import until_started
+from tests.support.clock import ShiftedClock
 
 CHROMIUM_FLAGS = (
     "--headless",
@@ -84,9 +85,7 @@ async def test_dashboard_draws_charts_from_real_requests(settings_factory, tmp_p
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     serving = asyncio.create_task(server.serve())
     try:
-        async with asyncio.timeout(20):
-            while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, no event
-                await asyncio.sleep(0.02)
+        await until_started(server)
         key = (await app.state.keys.create("dashboard-admin", "admin")).token
         await seed(app)
         base = f"http://127.0.0.1:{port}"

@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import text
 
 from modular_server.testing import BOTH
-from tests.monitoring.conftest import SECRET
 from tests.monitoring.shop.routes import SECRET_LITERAL
+from tests.monitoring.support import SECRET
 
 SLOW = "/api/v1/monshop/slow"
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from modular_server.testing import BOTH
-
-from .conftest import AppFactory, publish, runtime_of
+from tests.notifications.support import publish, runtime_of
+from tests.support.apps import AppFactory
 
 RECALL = {"charge_id": 5, "artikel_id": 2, "nummer": "L-17", "offene_reservierungen": 1, "ausgaenge": 3}
 

@@ -14,8 +14,7 @@ from modular_server.plugins.reservierungen.service import expire
 from modular_server.testing import BOTH, RunningApp
 from tests.fakes import spy
 from tests.inventory.world import build_world
-
-from .conftest import FAST, runtime_of
+from tests.notifications.support import FAST, runtime_of
 
 ALL = ["artikel", "chargen", "lager", "reservierungen", "notifications", "anomaly"]
 

@@ -11,8 +11,8 @@ import pytest
 
 from modular_server.plugins.notifications.daily import seconds_until
 from modular_server.testing import BOTH, RunningApp
-
-from .conftest import AppFactory, insert_rows
+from tests.support.apps import AppFactory
+from tests.support.rows import insert_rows
 
 STICHTAG = date(2030, 6, 15)
 INVENTORY = ("artikel", "chargen", "lager", "notifications")

@@ -18,8 +18,8 @@ from fastapi import FastAPI
 
 from modular_server.testing import RunningApp
 from modular_server.testing.proxy import TcpProxy
-
-from .conftest import AppFactory, publish, runtime_of
+from tests.notifications.support import publish, runtime_of
+from tests.support.apps import AppFactory, until_started
 
 
 @asynccontextmanager
@@ -29,9 +29,7 @@ async def served(app: FastAPI) -> AsyncIterator[str]:
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", timeout_graceful_shutdown=1))
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
-    async with asyncio.timeout(10):
-        while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, no event
-            await asyncio.sleep(0.01)
+    await until_started(server)
     try:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:

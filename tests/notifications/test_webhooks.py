@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from modular_server.testing import BOTH, RunningApp, eventually
+from tests.notifications.support import publish
+from tests.support.apps import AppFactory
 
-from .conftest import AppFactory, publish
 from .receiver import HANG, Receiver
 
 SECRET = "s3cret-s3cret-s3cret"

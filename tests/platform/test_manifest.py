@@ -1,4 +1,4 @@
-"""Issue 14.3: what a plugin declares in its plugin.toml is known without importing it, so the
+"""What a plugin declares in its plugin.toml is known without importing it, so the
 real prefixes of a disabled, missing-dependency or broken plugin answer 503 with its reason."""
 
 from __future__ import annotations

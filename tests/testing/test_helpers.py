@@ -111,16 +111,18 @@ async def test_eventually_returns_the_first_truthy_answer_and_names_what_never_h
 async def test_count_statements_counts_only_what_runs_inside_the_block(make_app):
     async with make_app(only=["artikel"]) as running:
         await running.client.get("/api/v1/artikel")  # warm the API-key cache: later requests verify without SQL
+        block_open = asyncio.Event()
         background_done = asyncio.Event()
 
         async def outside_worker() -> None:
             # started before the block: its statements belong to its own context
-            await asyncio.sleep(0.05)
+            await block_open.wait()
             await running.client.get("/api/v1/artikel")
             background_done.set()
 
         worker = asyncio.get_running_loop().create_task(outside_worker())
         with count_statements(running.app) as counter:
+            block_open.set()
             await running.client.get("/api/v1/artikel")
             await background_done.wait()
         await worker

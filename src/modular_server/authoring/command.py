@@ -10,7 +10,7 @@ from pathlib import Path
 from modular_server.authoring.generator import PluginTemplateError, generate_plugin
 
 EXIT_USAGE = 2
-HELP = "generate a new plugin package (model, migration, settings, routes, health check, tests)"
+HELP = "generate a new plugin package (manifest, model, migration, settings, routes, health check, tests)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

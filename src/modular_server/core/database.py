@@ -29,6 +29,7 @@ from modular_server.core import audit
 from modular_server.core.base import Base
 from modular_server.core.errors import DatabaseTimeout, DatabaseUnreachable, sqlstate_of
 from modular_server.core.fingerprint import Fingerprinter
+from modular_server.core.sqlite_open import open_aiosqlite
 from modular_server.hooks.context import Change, DomainEvent, QueryInfo, _current_request
 from modular_server.settings import Settings
 
@@ -144,6 +145,11 @@ class Database:
 
     def _configure_sqlite(self, engine: Engine) -> None:
         timeout_ms = int(self.settings.database_timeout_seconds * 1000)
+
+        @event.listens_for(engine, "do_connect")
+        def _open(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+            # SQLAlchemy's adapter opens through this function instead of aiosqlite.connect
+            cparams["async_creator_fn"] = open_aiosqlite
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:

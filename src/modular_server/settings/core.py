@@ -127,6 +127,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     #: for ``modular-server serve``: worker processes
     workers: int = Field(default=1, ge=1, le=64)
+    #: the lowest level logged; ``debug`` also makes the command line print the traceback of a
+    #: failure (as ``--debug`` does): set it while investigating a problem, ``info`` otherwise
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     #: ``json`` prints one object per line with the request id
     log_format: Literal["text", "json"] = "text"

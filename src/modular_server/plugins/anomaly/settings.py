@@ -14,12 +14,16 @@ class AnomalySettings(PluginSettings):
     training_interval_hours: float = Field(default=24.0, ge=0)
     #: expected share of anomalies; sets each model's threshold ("auto": the paper's offset)
     contamination: float | Literal["auto"] = Field(default=0.01)
+    #: trees per isolation forest: more trees give steadier scores but train and score more
+    #: slowly (training time grows linearly); lower it only on a very small machine
     n_estimators: int = Field(default=200, ge=10, le=2000)
     #: movements each tree sees; smaller than scikit-learn's 256 so that a handful of similar
     #: anomalies does not hide each other ("masking")
     max_samples: int = Field(default=128, ge=16, le=4096)
     #: movements used for training: this far back, at most this many (the newest)
     history_days: int = Field(default=365, ge=1)
+    #: at most this many movements (the newest within history_days) are read for one training;
+    #: bounds the memory and time of a training run, raise it when older patterns matter
     max_training_rows: int = Field(default=200_000, ge=100)
     #: an artikel with this many movements gets a model of its own, others share their kategorie's
     min_samples_artikel: int = Field(default=500, ge=20)

@@ -17,15 +17,27 @@ class CacheSettings(BaseModel):
     max_ttl_seconds: float = Field(
         default=3600, gt=0, description="cap on every TTL; also the lifetime of the tag generations in Redis"
     )
-    l1_max_entries: int = Field(default=10_000, ge=1)
-    l1_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    l1_max_entries: int = Field(
+        default=10_000,
+        ge=1,
+        description="responses each process keeps in memory (L1); the least recently used go first when full",
+    )
+    l1_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="bytes of response bodies the L1 of each process may hold (64 MiB); raise it with large answers",
+    )
     max_entry_bytes: int = Field(default=1024 * 1024, ge=1, description="larger responses are not cached")
     use_redis: bool = Field(default=True, description="use the core's redis_url as the shared second level")
     key_prefix: str | None = Field(
         default=None, description="Redis key prefix; default: the core's redis_prefix + 'cache:'"
     )
     redis_timeout_ms: float = Field(default=20, gt=0, description="per Redis call; a slower answer counts as a failure")
-    redis_connect_timeout_ms: float = Field(default=250, gt=0)
+    redis_connect_timeout_ms: float = Field(
+        default=250,
+        gt=0,
+        description="milliseconds to open a connection to Redis; slower is a Redis failure (see redis_retry_seconds)",
+    )
     redis_retry_seconds: float = Field(default=1.0, gt=0, description="after a Redis failure, L1 only for this long")
     ack_timeout_ms: float = Field(
         default=50, ge=0, description="how long a write waits for every process to confirm its L1 eviction"

@@ -24,6 +24,8 @@ class MonitoringSettings(PluginSettings):
     retention_days: int = Field(default=7, ge=1, le=3650)
     #: how often each worker persists its aggregates (and pushes them to Redis)
     flush_interval_seconds: float = Field(default=10.0, gt=0)
+    #: how often the cleanup job removes figures older than retention_days (seconds); the
+    #: figures age by days, so an hourly run is enough and rarely worth changing
     cleanup_interval_seconds: float = Field(default=3600.0, gt=0)
     #: time resolution of the persisted per-route figures (one chart point per bucket)
     bucket_seconds: int = Field(default=300, ge=1, le=86400)
@@ -31,4 +33,6 @@ class MonitoringSettings(PluginSettings):
     max_pending_records: int = Field(default=1000, ge=10)
     #: when set, GET /metrics requires ``Authorization: Bearer <metrics_token>``
     metrics_token: SecretStr | None = None
+    #: how often the dashboard page reloads its figures (seconds); a longer interval means fewer
+    #: requests from open dashboards
     dashboard_refresh_seconds: int = Field(default=10, ge=1, le=3600)

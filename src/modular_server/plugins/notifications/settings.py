@@ -10,9 +10,11 @@ from modular_server.plugin import PluginSettings
 
 
 class NotificationsSettings(PluginSettings):
-    #: run the daily check (expiring batches, low stock) at this UTC time; every worker runs
+    #: run the daily check (expiring batches, low stock) at daily_check_time; every worker runs
     #: it, which is harmless because storing is idempotent
     daily_check_enabled: bool = True
+    #: when the daily check runs, in UTC (``HH:MM[:SS]``); pick an hour before the warehouse
+    #: starts work so that the notifications are there in the morning
     daily_check_time: time = time(6, 0)
     #: a free batch whose MHD falls within this many days is reported by the daily check
     ablauf_warnung_tage: int = Field(default=30, ge=0, le=3650)
@@ -24,6 +26,7 @@ class NotificationsSettings(PluginSettings):
     webhook_max_attempts: int = Field(default=8, ge=1, le=100)
     #: first retry after this many seconds, doubling each attempt, at most webhook_backoff_max_seconds
     webhook_backoff_seconds: float = Field(default=5.0, gt=0)
+    #: the longest wait between two attempts of a delivery (seconds), however often it failed
     webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     #: how often the delivery worker looks for due retries (new deliveries wake it at once)
     webhook_poll_seconds: float = Field(default=2.0, gt=0)

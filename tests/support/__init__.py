@@ -1,0 +1,1 @@
+"""Helpers shared by the tests of several areas (conftest files keep only fixtures)."""
