@@ -22,17 +22,27 @@ async def ping(session: ReadSession) -> dict[str, int]:
     return {"one": int(await session.scalar(text("SELECT 1")) or 0)}
 
 
+# SET LOCAL and LOCK need a transaction block: a read session on PostgreSQL has none (each
+# statement commits on its own), so these routes use a transaction like a plugin would
+
+
 @router.get("/statement-timeout")
-async def statement_timeout(session: ReadSession) -> dict[str, str]:
-    await session.execute(text("SET LOCAL statement_timeout = 50"))
-    await session.execute(text("SELECT pg_sleep(5)"))
+async def statement_timeout(db: DatabaseDep) -> dict[str, str]:
+    async def work(session: AsyncSession) -> None:
+        await session.execute(text("SET LOCAL statement_timeout = 50"))
+        await session.execute(text("SELECT pg_sleep(5)"))
+
+    await db.transaction(work)
     return {"slept": "yes"}
 
 
 @router.get("/lock-timeout")
-async def lock_timeout(session: ReadSession) -> dict[str, str]:
-    await session.execute(text("SET LOCAL lock_timeout = 50"))
-    await session.execute(text(f"LOCK TABLE {LOCKED_TABLE} IN ACCESS EXCLUSIVE MODE"))
+async def lock_timeout(db: DatabaseDep) -> dict[str, str]:
+    async def work(session: AsyncSession) -> None:
+        await session.execute(text("SET LOCAL lock_timeout = 50"))
+        await session.execute(text(f"LOCK TABLE {LOCKED_TABLE} IN ACCESS EXCLUSIVE MODE"))
+
+    await db.transaction(work)
     return {"locked": "yes"}
 
 
