@@ -44,7 +44,8 @@ async def test_keys_api_creates_lists_and_revokes_and_revocation_is_immediate(ma
             "prefix": token[4:16],
             "revoked": False,
         }
-        assert token.split("_")[2] not in str(listed), "the secret is shown once, never listed"
+        secret = token.split("_", 2)[2]  # the secret is URL-safe base64 and may hold "_" itself
+        assert secret not in str(listed), "the secret is shown once, never listed"
 
         terminal = _client(running, token)
         assert (await terminal.get("/api/v1/system/plugins")).status_code == 403  # write < admin
@@ -58,6 +59,17 @@ async def test_keys_api_creates_lists_and_revokes_and_revocation_is_immediate(ma
         _assert_problem(await running.client.delete("/api/v1/system/keys/terminal-1"), 404)
         duplicate = await running.client.post("/api/v1/system/keys", json={"name": "test-read", "scope": "read"})
         _assert_problem(duplicate, 409)
+
+
+@pytest.mark.parametrize("secret", ["_leading-underscore" + "a" * 24, "with_under_scores_" + "b" * 25, "-" * 43])
+async def test_a_secret_made_of_separator_characters_still_verifies(running, monkeypatch, secret):
+    # token_urlsafe draws from [A-Za-z0-9_-]: a secret that starts with or holds "_" must
+    # still split into exactly prefix and secret
+    monkeypatch.setattr("modular_server.core.security.secrets.token_urlsafe", lambda _n: secret)
+    issued = await running.app.state.keys.create("underscored", "read")
+    assert issued.token.endswith("_" + secret)
+    assert (await running.app.state.keys.verify(issued.token)) is not None
+    assert (await running.app.state.keys.verify(issued.token[:-1] + "x")) is None
 
 
 @pytest.mark.parametrize("backend", BOTH, indirect=True)

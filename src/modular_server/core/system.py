@@ -52,7 +52,7 @@ class IssuedKeyOut(BaseModel):
                     "id": 4,
                     "name": "lager-terminal-2",
                     "scope": "write",
-                    "key": "msk_7db418d93695.Q2hhcmdlLTIwMjYtMDMtMDEtc2VjcmV0",
+                    "key": "msk_7db418d93695_Q2hhcmdlLTIwMjYtMDMtMDEtc2VjcmV0_k9-TzqLw2m",
                 }
             ]
         }
