@@ -29,6 +29,7 @@ from modular_server.core import audit
 from modular_server.core.base import Base
 from modular_server.core.errors import DatabaseTimeout, DatabaseUnreachable, sqlstate_of
 from modular_server.core.fingerprint import Fingerprinter
+from modular_server.core.pool_ping import ping_when_idle
 from modular_server.core.sqlite_open import open_aiosqlite
 from modular_server.hooks.context import Change, DomainEvent, QueryInfo, _current_request
 from modular_server.settings import Settings
@@ -131,7 +132,6 @@ class Database:
             settings.database_url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_pool_size,
-            pool_pre_ping=True,
             pool_timeout=settings.database_timeout_seconds,
             # keeps parameter values out of SQLAlchemy's log lines and exception messages
             hide_parameters=not settings.log_sql_parameters,
@@ -141,6 +141,7 @@ class Database:
             },
         )
         _name_connect_failures(engine.sync_engine)
+        ping_when_idle(engine.sync_engine, settings.database_ping_after_idle_seconds)
         return engine
 
     def _configure_sqlite(self, engine: Engine) -> None:

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
     #: connect/lock wait; queries time out after 6x this
     database_timeout_seconds: float = Field(default=10.0, gt=0)
+    database_ping_after_idle_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="PostgreSQL: a pooled connection unused this long is pinged before use (0: before every use)",
+    )
     #: empty: no Redis; e.g. ``redis://127.0.0.1:6379/0`` (extra ``redis``)
     redis_url: str = ""
     redis_prefix: str = Field(default="ms:", description="prefix of every Redis key and channel of this deployment")
