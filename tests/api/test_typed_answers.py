@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from modular_server.core.system import plugins_document
 from modular_server.testing import RunningApp
 
 
@@ -38,7 +37,7 @@ async def test_cache_stats_with_redis_answer_the_runtime_figures(
 
 async def test_system_plugins_and_keys_answer_as_before(running: RunningApp) -> None:
     answer = await running.client.get("/api/v1/system/plugins")
-    _same(answer.json(), json.loads(json.dumps(plugins_document(running.app.state.host))))
+    _same(answer.json(), json.loads(json.dumps(running.app.state.host.document())))
     keys = (await running.client.get("/api/v1/system/keys")).json()
     assert list(keys) == ["items"] and keys["items"]
     assert list(keys["items"][0]) == ["id", "name", "scope", "prefix", "revoked"]

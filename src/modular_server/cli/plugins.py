@@ -59,8 +59,6 @@ def _configure_list(parser: argparse.ArgumentParser) -> None:
 
 
 def _list(args: argparse.Namespace, session: Session) -> int:
-    from modular_server.core.system import plugins_document
-
     check = None
     if args.check:
         # the check loads what the server loads, routers included
@@ -70,12 +68,12 @@ def _list(args: argparse.Namespace, session: Session) -> int:
         for name in args.names:
             known_plugin(app.state.host, name)
         check = asyncio.run(rehearse(app))
-        document = plugins_document(check.host)
+        document = check.host.document()
     else:
         host = session.host()
         for name in args.names:
             known_plugin(host, name)
-        document = plugins_document(host)
+        document = host.document()
     if check is not None:
         document = {**document, "migrations": [m.as_dict() for m in check.migrations]}
         document["notes"] = check.notes

@@ -21,6 +21,7 @@ import pluggy
 
 from modular_server.core.deadline import DeadlineExceeded, call_with_deadline
 from modular_server.core.dispatch import Dispatcher
+from modular_server.core.graph import explain_order
 from modular_server.core.loader import PluginLoader
 from modular_server.core.sources import PluginSource
 from modular_server.core.states import PluginRecord, PluginState
@@ -193,3 +194,11 @@ class PluginHost:
 
     def report(self) -> list[dict[str, Any]]:
         return [self.records[n].as_dict() for n in self.order]
+
+    def document(self) -> dict[str, Any]:
+        """Every plugin's record and the load order: the one shape of ``/api/v1/system/plugins``
+        and ``plugins --json`` (here, not next to the route, so the CLI need not import FastAPI)."""
+        return {
+            "items": self.report(),
+            "order": [name for name, _ in explain_order({n: r.requires for n, r in self.records.items()})],
+        }

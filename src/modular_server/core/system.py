@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from modular_server.core.database import ReadSession
-from modular_server.core.graph import explain_order
 from modular_server.core.models import AuditEntry
 from modular_server.core.pagination import Page, Pagination
 from modular_server.core.states import PluginState
@@ -124,15 +123,7 @@ class KeysOut(BaseModel):
 )
 @requires_scope("admin")
 async def plugins(request: Request) -> PluginsOut:
-    return PluginsOut.model_validate(plugins_document(request.app.state.host))
-
-
-def plugins_document(host: Any) -> dict[str, Any]:
-    """Every plugin's record and the load order: the one shape of this API and `plugins --json`."""
-    return {
-        "items": host.report(),
-        "order": [name for name, _ in explain_order({n: r.requires for n, r in host.records.items()})],
-    }
+    return PluginsOut.model_validate(request.app.state.host.document())
 
 
 @router.get(
