@@ -3,31 +3,40 @@ PYTHON ?= python3
 # One venv per interpreter: `make test PYTHON=python3.13` never mixes another version's packages.
 VENV ?= .venv$(if $(filter python3,$(PYTHON)),,-$(notdir $(PYTHON)))
 BIN := $(VENV)/bin
+# The suite installs plugins of its own (the faulty plugins, the hello example) into a venv of
+# its own: `make run` and `make bench` never load them next to the product's plugins.
+TEST_VENV ?= $(VENV)-test
+TEST_BIN := $(TEST_VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SCALE ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: run test lint docs bench loadtest install install-test clean
+.PHONY: run test lint docs bench loadtest install install-test install-bench clean
 
-$(BIN)/python:
-	"$$(sh scripts/find-python $(PYTHON))" -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+%/bin/python:
+	"$$(sh scripts/find-python $(PYTHON))" -m venv $*
+	$*/bin/pip install --quiet --upgrade pip
 
 # Reinstall only when the package metadata changed.
 $(VENV)/.installed: setup.cfg entry_points.txt pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[anomaly,redis,postgres]'
 	touch $@
 
-$(VENV)/.installed-test: setup.cfg entry_points.txt pyproject.toml Makefile | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,bench,docs]'
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
-	$(BIN)/pip install --quiet -e examples/hello_plugin
-	$(BIN)/pip install --quiet -e tests/faulty_plugins
+$(VENV)/.installed-bench: setup.cfg entry_points.txt pyproject.toml Makefile | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[anomaly,redis,postgres,bench]'
 	touch $@ $(VENV)/.installed
 
+$(TEST_VENV)/.installed-test: setup.cfg entry_points.txt pyproject.toml Makefile | $(TEST_BIN)/python
+	$(TEST_BIN)/pip install --quiet -e '.[test,bench,docs]'
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+	$(TEST_BIN)/pip install --quiet -e examples/hello_plugin
+	$(TEST_BIN)/pip install --quiet -e tests/faulty_plugins
+	touch $@
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(TEST_VENV)/.installed-test
+install-bench: $(VENV)/.installed-bench
 
 run: install
 	$(BIN)/modular-server db upgrade
@@ -39,27 +48,27 @@ run: install
 
 # lint-imports: the plugin boundary contracts in pyproject.toml ([tool.importlinter])
 test: install-test
-	$(BIN)/ruff check src tests examples $(wildcard benchmarks)
-	$(BIN)/lint-imports --no-cache
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(TEST_BIN)/ruff check src tests examples $(wildcard benchmarks)
+	$(TEST_BIN)/lint-imports --no-cache
+	NO_MKDOCS_2_WARNING=1 $(TEST_BIN)/mkdocs build --strict --quiet --site-dir build/site
+	$(TEST_BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-test
-	$(BIN)/ruff check src tests examples $(wildcard benchmarks)
-	$(BIN)/ruff format --check src tests examples $(wildcard benchmarks)
-	$(BIN)/lint-imports --no-cache
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
+	$(TEST_BIN)/ruff check src tests examples $(wildcard benchmarks)
+	$(TEST_BIN)/ruff format --check src tests examples $(wildcard benchmarks)
+	$(TEST_BIN)/lint-imports --no-cache
+	NO_MKDOCS_2_WARNING=1 $(TEST_BIN)/mkdocs build --strict --quiet --site-dir build/site
 
 # The documentation site (mkdocs.yml, pages in docs/): a broken link or a missing page fails.
 docs: install-test
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
+	NO_MKDOCS_2_WARNING=1 $(TEST_BIN)/mkdocs build --strict --site-dir build/site
 
-bench: install-test
+bench: install-bench
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.anomaly
 
-loadtest: install-test
+loadtest: install-bench
 	$(BIN)/python -m benchmarks.loadtest
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(TEST_VENV) build *.egg-info src/*.egg-info

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import os
 import secrets
 import socket
@@ -16,16 +18,20 @@ from types import TracebackType
 
 import psutil
 
+from modular_server.hooks.markers import ENTRY_POINT_GROUP
+
 LOOPBACK = "127.0.0.1"
 # servers import ``benchmarks`` (and tests their helpers) from the repository root, not from site-packages
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 
 
 def product_server_env(database_url: str, work_dir: Path, name: str) -> dict[str, str]:
-    """What every product server of a benchmark runs with: its database, quiet logs, a data
-    directory of its own under ``work_dir``, no configuration file and a secret key of its own."""
+    """What every product server of a benchmark runs with: its database, the first-party plugins,
+    quiet logs, a data directory of its own under ``work_dir``, no configuration file and a
+    secret key of its own."""
     return {
         "MODULAR_SERVER_DATABASE_URL": database_url,
+        "MODULAR_SERVER_PLUGINS__ENABLED": json.dumps(first_party_plugins()),
         "MODULAR_SERVER_AUTO_MIGRATE": "false",
         "MODULAR_SERVER_LOG_LEVEL": "warning",
         "MODULAR_SERVER_DATA_DIR": str(work_dir / f"data-{name}"),
@@ -34,6 +40,14 @@ def product_server_env(database_url: str, work_dir: Path, name: str) -> dict[str
         # on PostgreSQL (and with several workers) the server refuses to start without a key of its own
         "MODULAR_SERVER_SECRET_KEY": secrets.token_urlsafe(32),
     }
+
+
+def first_party_plugins() -> list[str]:
+    """The plugins the modular-server distribution ships. What is measured is the product: a
+    plugin another package installed into the same environment (the test suite's faulty
+    plugins, the hello example, a developer's own) would add its hooks to every request."""
+    shipped = importlib.metadata.distribution("modular-server").entry_points
+    return sorted(entry.name for entry in shipped if entry.group == ENTRY_POINT_GROUP)
 
 
 def free_port() -> int:

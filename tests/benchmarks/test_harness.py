@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import pytest
 from benchmarks.dataset import Databases
 from benchmarks.loadgen import LoadGenerator, Outcome, Spec
 from benchmarks.measure import Measurement
-from benchmarks.servers import LOOPBACK, ServerProcess, ServerSpec, uvicorn_command
+from benchmarks.servers import LOOPBACK, ServerProcess, ServerSpec, first_party_plugins, uvicorn_command
 from benchmarks.variants import CACHED, FLOOR_RAW, UNCACHED, server_spec
+
+from modular_server.hooks.markers import ENTRY_POINT_GROUP
 
 
 @pytest.fixture
@@ -120,3 +123,17 @@ def test_every_product_server_of_a_run_signs_cursors_with_one_key(tmp_path: Path
         server_spec(UNCACHED, databases, other_run).env["MODULAR_SERVER_SECRET_KEY"]
         != server_spec(UNCACHED, databases, tmp_path).env["MODULAR_SERVER_SECRET_KEY"]
     )
+
+
+def test_product_servers_run_the_first_party_plugins_only(tmp_path: Path) -> None:
+    # the test environment has the faulty plugins and the hello example installed too: they
+    # must not run inside a measured product server
+    installed = {entry.name for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    shipped = set(first_party_plugins())
+    assert {"artikel", "chargen", "lager", "reservierungen", "cache", "monitoring"} <= shipped
+    assert not {name for name in shipped if name.startswith("faulty_")} | ({"hello"} & shipped)
+    assert installed - shipped, "this test needs other plugins installed next to the product's"
+    databases = Databases("sqlite", "sqlite:///p.db", "sqlite:///p.db", "sqlite:///b.db")
+    env = server_spec(UNCACHED, databases, tmp_path).env
+    assert json.loads(env["MODULAR_SERVER_PLUGINS__ENABLED"]) == sorted(shipped)
+    assert json.loads(env["MODULAR_SERVER_PLUGINS__DISABLED"]) == ["cache"]

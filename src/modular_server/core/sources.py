@@ -13,8 +13,7 @@ from typing import Any
 from packaging.requirements import Requirement
 
 from modular_server.hooks.manifest import Manifest, ManifestError, read_manifest
-
-ENTRY_POINT_GROUP = "modular_server.plugins"
+from modular_server.hooks.markers import ENTRY_POINT_GROUP
 
 
 @dataclass(frozen=True, slots=True)

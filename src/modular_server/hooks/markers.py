@@ -3,6 +3,8 @@
 import pluggy
 
 PROJECT_NAME = "modular_server"
+#: the entry-point group through which installed packages offer plugins
+ENTRY_POINT_GROUP = "modular_server.plugins"
 
 #: The version of the plugin contract this core implements. A plugin declares the version it
 #: was written for in its :class:`PluginSpec`; a different major version is refused.

@@ -21,9 +21,9 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import to_jsonable_python
 
+from modular_server.hooks.markers import ENTRY_POINT_GROUP
 from modular_server.settings.core import ENV_PREFIX, PluginSelection, Settings
 
-ENTRY_POINT_GROUP = "modular_server.plugins"
 FIRST_PARTY = "modular_server.plugins."
 
 

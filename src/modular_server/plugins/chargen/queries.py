@@ -195,12 +195,12 @@ async def get_charge(session: AsyncSession, charge_id: int, bestand: Table | Non
 
     With lager's ``bestand`` table, the row also carries the batch's stock totals
     (:data:`STOCK_COLUMNS`, null without stock) - in the same statement."""
-    return _found((await session.execute(_charge_select(charge_id, bestand))).first(), charge_id)
+    return _found((await session.execute(_charge_select(bestand), {"charge_id": charge_id})).first(), charge_id)
 
 
 async def read_charge(session: AsyncSession, charge_id: int, bestand: Table | None = None) -> Row[Any]:
     """:func:`get_charge` for requests that only read (no pending changes to flush first)."""
-    rows = await plain_rows(session, _charge_select(charge_id, bestand))
+    rows = await plain_rows(session, _charge_select(bestand), {"charge_id": charge_id})
     return _found(rows[0] if rows else None, charge_id)
 
 
@@ -210,8 +210,9 @@ def _found(row: Row[Any] | None, charge_id: int) -> Row[Any]:
     return row
 
 
-def _charge_select(charge_id: int, bestand: Table | None) -> Select[Any]:
-    stmt = _list_rows().where(Charge.id == charge_id)
+@functools.cache
+def _charge_select(bestand: Table | None) -> Select[Any]:
+    stmt = _list_rows().where(Charge.id == bindparam("charge_id"))
     if bestand is not None:
         stmt = stmt.add_columns(
             *(
@@ -251,8 +252,12 @@ async def nummer_taken(session: AsyncSession, artikel_id: int, nummer: str, *, b
 
 
 async def bestand_je_lagerort(session: AsyncSession, bestand: Table, lagerort: Table, charge_id: int) -> list[Row[Any]]:
-    return await plain_rows(
-        session,
+    return await plain_rows(session, _bestand_je_lagerort_select(bestand, lagerort), {"charge_id": charge_id})
+
+
+@functools.cache
+def _bestand_je_lagerort_select(bestand: Table, lagerort: Table) -> Select[Any]:
+    return (
         select(
             bestand.c.lagerort_id,
             lagerort.c.code.label("lagerort_code"),
@@ -262,13 +267,20 @@ async def bestand_je_lagerort(session: AsyncSession, bestand: Table, lagerort: T
             bestand.c.reserviert,
         )
         .join(lagerort, lagerort.c.id == bestand.c.lagerort_id)
-        .where(bestand.c.charge_id == charge_id, bestand.c.menge > 0)
-        .order_by(bestand.c.lagerort_id),
+        .where(bestand.c.charge_id == bindparam("charge_id"), bestand.c.menge > 0)
+        .order_by(bestand.c.lagerort_id)
     )
 
 
 async def offene_reservierungen(session: AsyncSession, reservierung: Table, charge_id: int) -> list[Row[Any]]:
-    rows = await session.execute(
+    """The batch's active reservations (rows of the reservierungen plugin's table, which no
+    pending change of a chargen session touches: read as plain rows)."""
+    return await plain_rows(session, _offene_reservierungen_select(reservierung), {"charge_id": charge_id})
+
+
+@functools.cache
+def _offene_reservierungen_select(reservierung: Table) -> Select[Any]:
+    return (
         select(
             reservierung.c.id,
             reservierung.c.lagerort_id,
@@ -279,11 +291,10 @@ async def offene_reservierungen(session: AsyncSession, reservierung: Table, char
             reservierung.c.gueltig_bis,
             reservierung.c.created_at,
         )
-        .where(reservierung.c.charge_id == charge_id, reservierung.c.status == "aktiv")
+        .where(reservierung.c.charge_id == bindparam("charge_id"), reservierung.c.status == "aktiv")
         .order_by(reservierung.c.id)
         .limit(MAX_RESERVIERUNGEN)
     )
-    return list(rows)
 
 
 async def ausgaenge(session: AsyncSession, bewegung: Table, charge_id: int) -> list[Row[Any]]:
