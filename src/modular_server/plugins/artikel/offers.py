@@ -14,12 +14,13 @@ HTTP API, never through these tables.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.plugin import NotFound
@@ -81,7 +82,7 @@ class EinheitInfo:
 
 async def find_artikel(session: AsyncSession, artikel_id: int) -> ArtikelInfo | None:
     """One artikel, or None when it does not exist (one query at most)."""
-    found = await session.get(Artikel, artikel_id)
+    found = (await session.execute(_artikel_by_id(), {"artikel_id": artikel_id})).first()
     return None if found is None else ArtikelInfo.of(found)
 
 
@@ -95,8 +96,25 @@ async def get_artikel(session: AsyncSession, artikel_id: int) -> ArtikelInfo:
 
 async def artikel_by_ids(session: AsyncSession, ids: Collection[int]) -> dict[int, ArtikelInfo]:
     """The artikel among ``ids`` that exist, by id (one query)."""
-    rows = await session.scalars(select(Artikel).where(Artikel.id.in_(ids)))
-    return {a.id: ArtikelInfo.of(a) for a in rows}
+    rows = await session.execute(_artikel_by_ids(), {"ids": list(ids)})
+    return {row.id: ArtikelInfo.of(row) for row in rows}
+
+
+# The reads return plain data: they select exactly ArtikelInfo's columns (no mapped object, no
+# identity map - that cost more than the query). Built once: they are immutable, the ids travel
+# as bound parameters.
+@functools.cache
+def _artikel_by_id() -> Select[Any]:
+    return select(*_info_columns()).where(ARTIKEL.c.id == bindparam("artikel_id"))
+
+
+@functools.cache
+def _artikel_by_ids() -> Select[Any]:
+    return select(*_info_columns()).where(ARTIKEL.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def _info_columns() -> list[Any]:
+    return [ARTIKEL.c[field.name] for field in fields(ArtikelInfo)]
 
 
 async def einheiten(session: AsyncSession, *, codes: Collection[str], ids: Collection[int]) -> list[EinheitInfo]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, select
+from sqlalchemy import ColumnElement, Integer, Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, contains_eager
 
@@ -65,24 +66,34 @@ async def artikel_page(
     aktiv: bool | None = None,
 ) -> tuple[list[Row[Any]], str | None]:
     """A page of artikel (keyset on id). With ``ids`` it is a bulk lookup: every match in one page."""
-    stmt = _list_rows().order_by(Artikel.id)
-    if ids is not None:
-        stmt = stmt.where(Artikel.id.in_(ids))
-    if kategorie is not None:
-        stmt = stmt.where(Artikel.kategorie == kategorie)
+    filters = (("kategorie", kategorie), ("nummer", nummer), ("aktiv", aktiv))
+    given = {column: value for column, value in filters if value is not None}
+    after = None if ids is not None else page.after(ARTIKEL_CURSOR)
+    stmt = _artikel_select(tuple(given), by_ids=ids is not None, keyset=after is not None)
     if name:
+        # a prefix stays a literal: a LIKE with a bound pattern cannot use the name index in a
+        # generic plan of a prepared statement
         stmt = stmt.where(name_prefix(session, name))
-    if nummer is not None:
-        stmt = stmt.where(Artikel.nummer == nummer)
-    if aktiv is not None:
-        stmt = stmt.where(Artikel.aktiv.is_(aktiv))
     if ids is not None:
-        return await plain_rows(session, stmt), None
-    after = page.after(ARTIKEL_CURSOR)
-    if after is not None:
-        stmt = stmt.where(Artikel.id > after[0])
-    rows = await plain_rows(session, stmt.limit(page.limit + 1))
+        return await plain_rows(session, stmt, given | {"ids": list(ids)}), None
+    values = given | {"limit": page.limit + 1} | ({} if after is None else {"after": after[0]})
+    rows = await plain_rows(session, stmt, values)
     return page.page(ARTIKEL_CURSOR, rows, lambda a: (a.id,))
+
+
+# Statements per shape of request (which filters, a bulk lookup or a page, first page or later)
+# are built once: they are immutable and their values travel as bound parameters (building
+# them cost as much as running them).
+@functools.cache
+def _artikel_select(filters: tuple[str, ...], *, by_ids: bool, keyset: bool) -> Select[Any]:
+    stmt = _list_rows().order_by(Artikel.id)
+    for column in filters:
+        stmt = stmt.where(Artikel.__table__.c[column] == bindparam(column))
+    if by_ids:
+        return stmt.where(Artikel.id.in_(bindparam("ids", expanding=True)))
+    if keyset:
+        stmt = stmt.where(Artikel.id > bindparam("after"))
+    return stmt.limit(bindparam("limit", type_=Integer))
 
 
 async def get_artikel(session: AsyncSession, artikel_id: int, *, fresh: bool = False) -> Artikel:

@@ -320,8 +320,12 @@ async def ausgaenge(session: AsyncSession, bewegung: Table, charge_id: int) -> l
 
 async def positionen(session: AsyncSession, bestand: Table, lagerort: Table, artikel_id: int) -> list[Row[Any]]:
     """Stock of one artikel per batch and lagerort in FEFO order (earliest MHD first, none last)."""
-    return await plain_rows(
-        session,
+    return await plain_rows(session, _positionen_select(bestand, lagerort), {"artikel_id": artikel_id})
+
+
+@functools.cache
+def _positionen_select(bestand: Table, lagerort: Table) -> Select[Any]:
+    return (
         select(
             bestand.c.charge_id,
             Charge.nummer.label("charge_nummer"),
@@ -337,8 +341,8 @@ async def positionen(session: AsyncSession, bestand: Table, lagerort: Table, art
         .select_from(bestand)
         .join(lagerort, lagerort.c.id == bestand.c.lagerort_id)
         .outerjoin(Charge, Charge.id == bestand.c.charge_id)
-        .where(bestand.c.artikel_id == artikel_id, bestand.c.menge > 0)
-        .order_by(Charge.mhd.asc().nulls_last(), bestand.c.charge_id, bestand.c.lagerort_id),
+        .where(bestand.c.artikel_id == bindparam("artikel_id"), bestand.c.menge > 0)
+        .order_by(Charge.mhd.asc().nulls_last(), bestand.c.charge_id, bestand.c.lagerort_id)
     )
 
 
