@@ -11,12 +11,13 @@ reading only (``select``, ``join``, ``where``). The columns promised are those o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.plugins.chargen.models import CHARGE_STATUS, Charge
@@ -44,11 +45,27 @@ class ChargeInfo:
 
 async def find_charge(session: AsyncSession, charge_id: int) -> ChargeInfo | None:
     """One batch, or None when it does not exist (one query at most)."""
-    found = await session.get(Charge, charge_id)
+    found = (await session.execute(_charge_by_id(), {"charge_id": charge_id})).first()
     return None if found is None else ChargeInfo.of(found)
 
 
 async def chargen_by_ids(session: AsyncSession, ids: Collection[int]) -> dict[int, ChargeInfo]:
     """The batches among ``ids`` that exist, by id (one query)."""
-    rows = await session.scalars(select(Charge).where(Charge.id.in_(ids)))
-    return {c.id: ChargeInfo.of(c) for c in rows}
+    rows = await session.execute(_chargen_by_ids(), {"ids": list(ids)})
+    return {row.id: ChargeInfo.of(row) for row in rows}
+
+
+# The reads select exactly ChargeInfo's columns (no mapped object, no identity map) with
+# statements built once: immutable, the ids travel as bound parameters.
+@functools.cache
+def _charge_by_id() -> Select[Any]:
+    return select(*_info_columns()).where(CHARGE.c.id == bindparam("charge_id"))
+
+
+@functools.cache
+def _chargen_by_ids() -> Select[Any]:
+    return select(*_info_columns()).where(CHARGE.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def _info_columns() -> list[Any]:
+    return [CHARGE.c[field.name] for field in fields(ChargeInfo)]

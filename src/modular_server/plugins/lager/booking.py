@@ -17,6 +17,7 @@ The CHECK constraints (0 <= reserviert <= menge, menge > 0) stay the last line o
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Executable, Select, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -119,7 +120,7 @@ async def plan(
 
     artikel = await artikel_by_ids(session, artikel_ids)
     chargen = await chargen_by_ids(session, charge_ids) if charge_ids else {}
-    orte = {o.id: o for o in await session.scalars(select(Lagerort).where(Lagerort.id.in_(ort_ids)))}
+    orte = {o.id: o for o in await session.execute(_orte_by_ids(), {"ids": list(ort_ids)})}
     units: dict[Any, EinheitInfo] = {}
     if codes:
         wanted = {a.einheit_id for a in artikel.values()}
@@ -214,24 +215,41 @@ def _keys(planned: Iterable[Planned | None]) -> set[Key]:
 
 async def lock_balances(session: AsyncSession, keys: set[Key]) -> dict[Key, Bestand]:
     """Create missing balance rows, then lock every one of ``keys`` in id order (2 queries)."""
-    dialect = session.bind.dialect.name
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     rows = [{"artikel_id": a, "charge_id": c, "lagerort_id": o, "menge": ZERO, "reserviert": ZERO} for a, c, o in keys]
+    await session.execute(_create_missing_balances(session.bind.dialect.name), rows)
+    values = {"artikel_ids": list({k[0] for k in keys}), "ort_ids": list({k[2] for k in keys})}
+    found = {(b.artikel_id, b.charge_id, b.lagerort_id): b for b in await session.scalars(_lock_balances(), values)}
+    return {key: found[key] for key in keys}
+
+
+# The booking's statements are built once (immutable; values travel as bound parameters):
+# building them cost about as much as running them.
+@functools.cache
+def _orte_by_ids() -> Select[Any]:
+    ort = Lagerort.__table__.c
+    return select(ort.id, ort.code, ort.gesperrt).where(ort.id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _create_missing_balances(dialect: str) -> Executable:
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # No conflict target: it covers both partial unique indexes (with and without charge).
     # ROWS_NOTED: every row created here is changed by the same booking, whose ORM flush
     # reports it with its artikel, charge and lagerort - the cache evicts those, not the table.
-    statement = upsert(Bestand).on_conflict_do_nothing().execution_options(**{ROWS_NOTED: True})
-    await session.execute(statement, rows)
-    artikel_ids = {k[0] for k in keys}
-    ort_ids = {k[2] for k in keys}
-    query = (
+    return upsert(Bestand).on_conflict_do_nothing().execution_options(**{ROWS_NOTED: True})
+
+
+@functools.cache
+def _lock_balances() -> Select[tuple[Bestand]]:
+    return (
         select(Bestand)
-        .where(Bestand.artikel_id.in_(artikel_ids), Bestand.lagerort_id.in_(ort_ids))
+        .where(
+            Bestand.artikel_id.in_(bindparam("artikel_ids", expanding=True)),
+            Bestand.lagerort_id.in_(bindparam("ort_ids", expanding=True)),
+        )
         .order_by(Bestand.id)
         .with_for_update()
     )
-    found = {(b.artikel_id, b.charge_id, b.lagerort_id): b for b in await session.scalars(query)}
-    return {key: found[key] for key in keys}
 
 
 class Balance(Protocol):
@@ -386,8 +404,7 @@ async def _insert_ledger(session: AsyncSession, rows: list[dict[str, Any]]) -> l
     order would make SQLite insert row by row. Rows with equal values are paired in id order,
     so a batch of identical items answers with ascending ids in item order."""
     table = Lagerbewegung.__table__
-    statement = insert(table).returning(*table.c).execution_options(**{ROWS_NOTED: True})
-    returned = (await session.execute(statement, rows)).mappings().all()
+    returned = (await session.execute(_insert_movements(), rows)).mappings().all()
     stored_by_values: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
     for stored in sorted(returned, key=lambda r: r["id"], reverse=True):
         stored_by_values[_match_key([stored[name] for name in _MATCHED])].append(stored)
@@ -398,6 +415,12 @@ async def _insert_ledger(session: AsyncSession, rows: list[dict[str, Any]]) -> l
         related = {k: row[k] for k in ("artikel_id", "charge_id", "von_lagerort_id", "nach_lagerort_id")}
         note_change(session, Change(table=table.name, op="insert", pk=(stored["id"],), related=related))
     return booked
+
+
+@functools.cache
+def _insert_movements() -> Executable:
+    table = Lagerbewegung.__table__
+    return insert(table).returning(*table.c).execution_options(**{ROWS_NOTED: True})
 
 
 _MATCHED = (
