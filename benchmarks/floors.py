@@ -3,7 +3,8 @@
 * bytes floor: a bare FastAPI endpoint returning the product's response bytes from memory
   (what the framework and the HTTP stack cost at least);
 * raw floor: a Starlette app running the raw driver query for the same page (asyncpg on
-  PostgreSQL, aiosqlite on SQLite) and serialising with orjson (what the data costs at least).
+  PostgreSQL, aiosqlite on SQLite) and serialising with orjson (what the data costs at least);
+  for a booking, the product's statements in one transaction (:mod:`benchmarks.rawwrites`).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import orjson
 from fastapi import FastAPI, Response
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from benchmarks import rawsql
+from benchmarks import rawsql, rawwrites
 
 BYTES_FILE_ENV = "BENCH_FLOOR_BYTES_FILE"
 DATABASE_URL_ENV = "BENCH_FLOOR_DATABASE_URL"
@@ -76,8 +78,16 @@ def raw_app(database_url: str) -> Starlette:
         artikel_id = int(request.path_params["artikel_id"])
         return _json(await rawsql.verfuegbarkeit(state["db"], artikel_id, request.query_params.get("stichtag")))
 
+    async def bewegung(request: Request) -> Response:
+        try:
+            booked = await rawwrites.book(state["db"], orjson.loads(await request.body()))
+        except rawwrites.Refused as refused:
+            return JSONResponse({"detail": str(refused)}, status_code=422)
+        return _json(booked, status_code=201)
+
     routes = [
         Route("/health/live", live),
+        Route("/raw/bewegungen", bewegung, methods=["POST"]),
         Route("/raw/chargen", chargen),
         Route("/raw/chargen/{charge_id:int}", charge),
         Route("/raw/artikel", artikel),
@@ -86,8 +96,8 @@ def raw_app(database_url: str) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-def _json(document: object) -> Response:
-    return Response(rawsql.dumps(document), media_type="application/json")
+def _json(document: object, status_code: int = 200) -> Response:
+    return Response(rawsql.dumps(document), status_code=status_code, media_type="application/json")
 
 
 def raw_app_factory() -> Starlette:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,22 @@ def positional(sql: str, params: Mapping[str, Any], style: str) -> tuple[str, li
         return f"${len(names)}" if style == "numeric" else "?"
 
     return _NAMED.sub(replace, sql), [params[name] for name in names]
+
+
+class RawTransaction:
+    """Statements on one connection (inside :meth:`RawDatabase.transaction`)."""
+
+    def __init__(self, style: str, connection: Any) -> None:
+        self.style, self._connection = style, connection
+
+    async def fetch(self, sql: str, **params: Any) -> Sequence[Mapping[str, Any]]:
+        query, args = positional(sql, params, self.style)
+        if self.style == "numeric":
+            return await self._connection.fetch(query, *args)
+        # sqlite3 binds no Decimal: the column's numeric affinity reads the text as a number
+        args = [str(value) if isinstance(value, Decimal) else value for value in args]
+        async with self._connection.execute(query, args) as cursor:
+            return await cursor.fetchall()
 
 
 class RawDatabase:
@@ -56,14 +73,33 @@ class RawDatabase:
         return cls("qmark", None, connections)
 
     async def fetch(self, sql: str, **params: Any) -> Sequence[Mapping[str, Any]]:
-        query, args = positional(sql, params, self.style)
         if self._pool is not None:
+            query, args = positional(sql, params, self.style)
             return await self._pool.fetch(query, *args)
         assert self._sqlite is not None
         connection = await self._sqlite.get()
         try:
-            async with connection.execute(query, args) as cursor:
-                return await cursor.fetchall()
+            return await RawTransaction(self.style, connection).fetch(sql, **params)
+        finally:
+            self._sqlite.put_nowait(connection)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[RawTransaction]:
+        """One connection in one transaction (SQLite: ``BEGIN IMMEDIATE``, as the product's writers)."""
+        if self._pool is not None:
+            async with self._pool.acquire() as connection, connection.transaction():
+                yield RawTransaction(self.style, connection)
+            return
+        assert self._sqlite is not None
+        connection = await self._sqlite.get()
+        try:
+            await connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield RawTransaction(self.style, connection)
+            except BaseException:
+                await connection.rollback()
+                raise
+            await connection.commit()
         finally:
             self._sqlite.put_nowait(connection)
 

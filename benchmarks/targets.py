@@ -112,6 +112,7 @@ def evaluate(results: dict[str, Any]) -> list[TargetRow]:
             )
         )
     rows += floor_rows(results)
+    rows += write_rows(results)
     cached, floor = f("batch_list", "cached", "rps"), f("batch_list", "floor_bytes", "rps")
     share = ratio(cached, floor)
     rows.append(
@@ -172,6 +173,50 @@ def evaluate(results: dict[str, Any]) -> list[TargetRow]:
             None if cost is None else cost < 0.10,
         )
     )
+    return rows
+
+
+def write_rows(results: dict[str, Any]) -> list[TargetRow]:
+    """Per write endpoint: CPU per request against the "before" app's and, where measured,
+    against its raw-driver floor running the same statements in one transaction."""
+    f = functools.partial(_figure, results)
+    rows = []
+    for item in results["endpoints"]:
+        name = item["name"]
+        if not item["write"]:
+            continue
+        before, after = f(name, "baseline", "cpu_ms_per_request"), f(name, "uncached", "cpu_ms_per_request")
+        raw = f(name, "floor_raw", "cpu_ms_per_request")
+        share = ratio(after, before)
+        rows.append(
+            TargetRow(
+                "writes: server CPU/request at most the before app's (issue 15)",
+                name,
+                "CPU ms/request",
+                before,
+                after,
+                share,
+                ratio(after, raw),
+                "floor_raw CPU" if raw is not None else None,
+                None if share is None else share <= 1.0,
+            )
+        )
+        if raw is None:
+            continue
+        over_floor = ratio(after, raw)
+        rows.append(
+            TargetRow(
+                "writes: server CPU/request at most 2x the raw floor running the same statements (issue 15)",
+                name,
+                "CPU ms/request",
+                raw,
+                after,
+                over_floor,
+                over_floor,
+                "floor_raw CPU",
+                None if over_floor is None else over_floor <= 2.0,
+            )
+        )
     return rows
 
 

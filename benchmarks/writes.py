@@ -39,12 +39,13 @@ def reservable(facts: Facts) -> list[int]:
 
 def write_endpoints(facts: Facts) -> list[Endpoint]:
     bookings = [booking(a, c, o) for a, c, o, _free in facts.bestand]
+    raw_bookings = [{**b, "path": "/raw/bewegungen"} for b in bookings]
     reservations = [reservation(a) for a in reservable(facts)]
     return [
         Endpoint(
             "booking",
             f"booking a movement (eingang of 1 unit, {len(bookings)} stock rows in turn)",
-            {"baseline": bookings, "product": bookings},
+            {"baseline": bookings, "product": bookings, "raw": raw_bookings},
             write=True,
         ),
         Endpoint(

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from benchmarks.floors import raw_app
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -149,3 +149,45 @@ async def test_every_raw_floor_answers_the_products_json(
         path = f"/artikel/{artikel_id}/verfuegbarkeit"
         params = {"stichtag": STICHTAG.isoformat()}
         _same_answer(await floor.get("/raw" + path, params=params), await product.get("/api/v1" + path, params=params))
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_the_raw_booking_floor_books_as_the_product_does(
+    seeded: tuple[RunningApp, Seeded], floor: httpx.AsyncClient
+) -> None:
+    running, facts = seeded
+    artikel_id, charge_id = facts.artikel_ids[1], facts.charge_ids[3]
+    free_ort, blocked_ort, stocked_ort = facts.lagerort_ids[2], facts.lagerort_ids[1], facts.lagerort_ids[0]
+    body = {"typ": "eingang", "artikel_id": artikel_id, "charge_id": charge_id, "menge": "2.5"}
+
+    booked = await floor.post("/raw/bewegungen", json={**body, "nach_lagerort_id": free_ort, "referenz_id": "f-1"})
+    assert booked.status_code == 201, booked.text
+    movement = booked.json()
+    assert (movement["typ"], movement["menge"], movement["nach_lagerort_id"]) == ("eingang", "2.500", free_ort)
+    assert movement["created_at"].endswith("Z")
+
+    # the product sees what the floor wrote: the new balance row, the movement, the audit entry
+    detail = (await running.client.get(f"/api/v1/chargen/{charge_id}")).json()
+    assert {o["lagerort_id"]: o["menge"] for o in detail["lagerorte"]}[free_ort] == "2.500"
+    ledger = (await running.client.get("/api/v1/bewegungen", params={"charge_id": charge_id})).json()["items"]
+    assert movement["id"] in [m["id"] for m in ledger]
+    async with running.app.state.db.session() as session:
+        audited = await session.scalar(
+            text("SELECT count(*) FROM audit_log WHERE principal = 'floor' AND table_name = 'lagerbewegung'")
+        )
+    assert audited == 1
+
+    before = detail["bestand"]
+    for refused in (
+        {**body, "typ": "ausgang", "von_lagerort_id": stocked_ort, "menge": "1000"},  # more than the stock
+        {**body, "nach_lagerort_id": blocked_ort},
+        {**body, "artikel_id": 10**6, "nach_lagerort_id": free_ort},
+    ):
+        assert (await floor.post("/raw/bewegungen", json=refused)).status_code == 422
+    assert (await running.client.get(f"/api/v1/chargen/{charge_id}")).json()["bestand"] == before, "refused: no change"
+
+    # an ausgang takes the stock down like the product's
+    taken = await floor.post("/raw/bewegungen", json={**body, "typ": "ausgang", "von_lagerort_id": free_ort})
+    assert taken.status_code == 201, taken.text
+    detail = (await running.client.get(f"/api/v1/chargen/{charge_id}")).json()
+    assert free_ort not in {o["lagerort_id"] for o in detail["lagerorte"]}  # 0 left: listed no more

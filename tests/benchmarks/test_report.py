@@ -112,3 +112,25 @@ def test_report_files(tmp_path: Path) -> None:
     text = (tmp_path / "latest.md").read_text()
     assert "Test CPU" in text and "| uncached | 400 | 20.00 |" in text
     assert (tmp_path / "latest.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_writes_are_held_to_the_before_apps_cpu_and_twice_their_raw_floor() -> None:
+    with_writes = results()
+    booking = endpoint(
+        "booking",
+        False,
+        baseline=figures(300, 20, 4, 1.5),
+        uncached=figures(200, 30, 8, 2.8),
+        floor_raw=figures(900, 8, None, 1.2),
+    )
+    reservation = endpoint("reservation", False, baseline=figures(50, 90, 30, 50), uncached=figures(250, 25, 9, 3.0))
+    with_writes["endpoints"] += [booking | {"write": True}, reservation | {"write": True}]
+    rows = [r for r in evaluate(with_writes) if r.target.startswith("writes:")]
+    by = {(r.endpoint, r.target.split(" at most ")[1].split(" ")[0]): r for r in rows}
+    before = by[("booking", "the")]
+    assert (before.before, before.after, before.ratio, before.met) == (1.5, 2.8, 2.8 / 1.5, False)
+    floor = by[("booking", "2x")]
+    assert (floor.before, floor.ratio, floor.met) == (1.2, 2.8 / 1.2, False)
+    assert by[("reservation", "the")].met is True
+    assert ("reservation", "2x") not in by, "no raw floor measured: no claim"
+    assert [r for r in evaluate(with_writes) if r.target.startswith("uncached >=") and r.endpoint == "booking"] == []
