@@ -66,6 +66,7 @@ docs: install-test
 bench: install-bench
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.anomaly
+	$(BIN)/python -m benchmarks.startup
 
 loadtest: install-bench
 	$(BIN)/python -m benchmarks.loadtest

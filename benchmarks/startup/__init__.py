@@ -1,0 +1,1 @@
+"""How fast the command line answers (``python -m benchmarks.startup``, part of ``make bench``)."""
