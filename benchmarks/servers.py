@@ -25,10 +25,10 @@ LOOPBACK = "127.0.0.1"
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 
 
-def product_server_env(database_url: str, work_dir: Path, name: str) -> dict[str, str]:
+def product_server_env(database_url: str, work_dir: Path, name: str, secret_key: str | None = None) -> dict[str, str]:
     """What every product server of a benchmark runs with: its database, the first-party plugins,
     quiet logs, a data directory of its own under ``work_dir``, no configuration file and a
-    secret key of its own."""
+    secret key of its own (or ``secret_key``: servers that must accept each other's cursors share one)."""
     return {
         "MODULAR_SERVER_DATABASE_URL": database_url,
         "MODULAR_SERVER_PLUGINS__ENABLED": json.dumps(first_party_plugins()),
@@ -38,7 +38,7 @@ def product_server_env(database_url: str, work_dir: Path, name: str) -> dict[str
         # no modular-server.toml of the working directory may change what is measured
         "MODULAR_SERVER_CONFIG": str(work_dir / "no-config.toml"),
         # on PostgreSQL (and with several workers) the server refuses to start without a key of its own
-        "MODULAR_SERVER_SECRET_KEY": secrets.token_urlsafe(32),
+        "MODULAR_SERVER_SECRET_KEY": secret_key or secrets.token_urlsafe(32),
     }
 
 

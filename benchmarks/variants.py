@@ -65,9 +65,6 @@ def server_spec(variant: Variant, databases: Databases, work_dir: Path) -> Serve
             {"BENCH_FLOOR_DATABASE_URL": databases.product},
         )
     env = product_env(databases.product, variant, work_dir)
-    # one key for every product server of a run: the deep page's cursor, walked on one of
-    # them, is sent to all (a cursor signed with another key is refused as bad-cursor)
-    env["MODULAR_SERVER_SECRET_KEY"] = run_secret(work_dir)
     if variant is REFERENCE:
         # ahead of the installed package on the path: the server imports the other version
         env["PYTHONPATH"] = os.environ[REFERENCE_SOURCE_ENV]
@@ -84,7 +81,9 @@ def run_secret(work_dir: Path) -> str:
 
 def product_env(database_url: str, variant: Variant, work_dir: Path) -> dict[str, str]:
     disabled = {"MODULAR_SERVER_PLUGINS__DISABLED": json.dumps(list(variant.disabled_plugins))}
-    return product_server_env(database_url, work_dir, variant.name) | disabled
+    # one key for every product server of a run: the deep page's cursor, walked on one of
+    # them, is sent to all (a cursor signed with another key is refused as bad-cursor)
+    return product_server_env(database_url, work_dir, variant.name, run_secret(work_dir)) | disabled
 
 
 def interleave(variants: Sequence[Variant], rounds: int) -> list[tuple[int, Variant]]:
