@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("modular_server.audit")
 _PENDING = "modular_server.audit"
-# never copied into the trail, whatever table they are in
 MAX_AUDITED_ROWS = 1000  # a booking batch at most
+# never copied into the trail, whatever table they are in
 _SECRET_COLUMNS = frozenset({"digest", "secret", "password", "token", "key_hash"})
 SYSTEM = "system"
 #: the core's own audited tables (who holds which API key)
