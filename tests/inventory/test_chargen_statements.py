@@ -85,7 +85,7 @@ async def _dataset(running: RunningApp, insert_rows: InsertRows) -> dict[str, An
             for p, c in itertools.pairwise(chargen[:10])
         ],
     )
-    return {"viel": viel, "wenig": wenig, "chargen": chargen, "einzel": einzel}
+    return {"viel": viel, "wenig": wenig, "chargen": chargen, "einzel": einzel, "artikel": artikel, "batch": batch}
 
 
 @pytest.mark.parametrize("backend", BOTH, indirect=True)
@@ -117,11 +117,31 @@ async def test_chargen_reads_cost_a_fixed_number_of_statements(make_app, backend
         assert (count, len(deep["items"])) == (page_and_stock, CHARGEN + 1 - 100)
 
         # detail: the batch, stock per lagerort, open reservations
-        detail_statements = read_statements(backend, 3)
+        # (one statement for the batch with its stock per lagerort, one for the reservations)
+        detail_statements = read_statements(backend, 2)
         count, detail = await _measured(running, f"/api/v1/chargen/{chargen[0]}")
         assert (count, len(detail["lagerorte"]), len(detail["reservierungen"])) == (detail_statements, 3, 2)
+        assert detail["bestand"] == {"menge": "30.000", "reserviert": "6.000", "verfuegbar": "24.000"}
         count, detail = await _measured(running, f"/api/v1/chargen/{einzel}")
         assert (count, len(detail["lagerorte"]), detail["reservierungen"]) == (detail_statements, 1, [])
+        # a batch and an artikel without any stock: the same statements, empty lists, zero totals
+        (leer,) = await insert_rows(running, "artikel", [{**data["artikel"], "nummer": "LEER", "name": "leer"}])
+        (ohne,) = await insert_rows(running, "charge", [{**data["batch"], "artikel_id": leer, "nummer": "O-1"}])
+        zero = {"menge": "0.000", "reserviert": "0.000", "verfuegbar": "0.000"}
+        count, detail = await _measured(running, f"/api/v1/chargen/{ohne}")
+        assert (count, detail["lagerorte"], detail["reservierungen"]) == (detail_statements, [], [])
+        assert (detail["bestand"], detail["artikel"]["nummer"]) == (zero, "LEER")
+        count, leer_verfuegbar = await _measured(running, f"/api/v1/artikel/{leer}/verfuegbarkeit?stichtag={STICHTAG}")
+        assert count == read_statements(backend, 1)
+        assert (leer_verfuegbar["summe"], leer_verfuegbar["verfuegbar"], leer_verfuegbar["nicht_verfuegbar"]) == (
+            zero,
+            [],
+            [],
+        )
+        assert leer_verfuegbar["artikel"]["nummer"] == "LEER"
+        for unknown in (f"/api/v1/chargen/{ohne + 1000}", f"/api/v1/artikel/{leer + 1000}/verfuegbarkeit"):
+            response = await running.client.get(unknown)
+            assert (response.status_code, response.headers["content-type"]) == (404, "application/problem+json")
 
         # tracing: the batch and one recursive statement, however long the chain
         count, trace = await _measured(running, f"/api/v1/chargen/{chargen[5]}/verfolgung")
@@ -129,11 +149,12 @@ async def test_chargen_reads_cost_a_fixed_number_of_statements(make_app, backend
         count, trace = await _measured(running, f"/api/v1/chargen/{einzel}/verfolgung")
         assert (count, trace["vorfahren"], trace["nachfahren"]) == (read_statements(backend, 2), [], [])
 
-        # availability: the artikel and one statement for all its positions
+        # availability: one statement for the artikel and all its positions
         count, many = await _measured(running, f"/api/v1/artikel/{data['viel']}/verfuegbarkeit?stichtag={STICHTAG}")
-        assert (count, len(many["verfuegbar"])) == (read_statements(backend, 2), 3 * CHARGEN)
+        assert (count, len(many["verfuegbar"])) == (read_statements(backend, 1), 3 * CHARGEN)
+        assert many["artikel"]["nummer"] == "VIEL"
         count, few = await _measured(running, f"/api/v1/artikel/{data['wenig']}/verfuegbarkeit?stichtag={STICHTAG}")
-        assert (count, len(few["verfuegbar"])) == (read_statements(backend, 2), 1)
+        assert (count, len(few["verfuegbar"])) == (read_statements(backend, 1), 1)
 
 
 async def test_without_lager_a_chargen_page_is_one_select(make_app, backend: str):

@@ -251,23 +251,34 @@ async def nummer_taken(session: AsyncSession, artikel_id: int, nummer: str, *, b
 # --- enrichment from the lager and reservierungen plugins ------------------------------------
 
 
-async def bestand_je_lagerort(session: AsyncSession, bestand: Table, lagerort: Table, charge_id: int) -> list[Row[Any]]:
-    return await plain_rows(session, _bestand_je_lagerort_select(bestand, lagerort), {"charge_id": charge_id})
+#: the stock columns of a detail row, labelled ``ort__<name>`` (null: no stock at a lagerort)
+ORT_COLUMNS = ("lagerort_id", "lagerort_code", "lager_id", "lagerort_gesperrt", "menge", "reserviert")
+
+
+async def charge_mit_orten(session: AsyncSession, bestand: Table, lagerort: Table, charge_id: int) -> list[Row[Any]]:
+    """One batch (with its artikel) once per lagerort holding stock of it, in lagerort order;
+    one row with null ``ort__`` columns when there is none. One statement: the detail used to
+    read the batch and its stock in two round trips."""
+    rows = await plain_rows(session, _charge_mit_orten_select(bestand, lagerort), {"charge_id": charge_id})
+    return [_found(rows[0] if rows else None, charge_id), *rows[1:]]
 
 
 @functools.cache
-def _bestand_je_lagerort_select(bestand: Table, lagerort: Table) -> Select[Any]:
+def _charge_mit_orten_select(bestand: Table, lagerort: Table) -> Select[Any]:
+    columns = {
+        "lagerort_id": bestand.c.lagerort_id,
+        "lagerort_code": lagerort.c.code,
+        "lager_id": lagerort.c.lager_id,
+        "lagerort_gesperrt": lagerort.c.gesperrt,
+        "menge": bestand.c.menge,
+        "reserviert": bestand.c.reserviert,
+    }
     return (
-        select(
-            bestand.c.lagerort_id,
-            lagerort.c.code.label("lagerort_code"),
-            lagerort.c.lager_id,
-            lagerort.c.gesperrt.label("lagerort_gesperrt"),
-            bestand.c.menge,
-            bestand.c.reserviert,
-        )
-        .join(lagerort, lagerort.c.id == bestand.c.lagerort_id)
-        .where(bestand.c.charge_id == bindparam("charge_id"), bestand.c.menge > 0)
+        _list_rows()
+        .add_columns(*(columns[name].label(f"ort__{name}") for name in ORT_COLUMNS))
+        .outerjoin(bestand, (bestand.c.charge_id == Charge.id) & (bestand.c.menge > 0))
+        .outerjoin(lagerort, lagerort.c.id == bestand.c.lagerort_id)
+        .where(Charge.id == bindparam("charge_id"))
         .order_by(bestand.c.lagerort_id)
     )
 
@@ -319,14 +330,21 @@ async def ausgaenge(session: AsyncSession, bewegung: Table, charge_id: int) -> l
 
 
 async def positionen(session: AsyncSession, bestand: Table, lagerort: Table, artikel_id: int) -> list[Row[Any]]:
-    """Stock of one artikel per batch and lagerort in FEFO order (earliest MHD first, none last)."""
-    return await plain_rows(session, _positionen_select(bestand, lagerort), {"artikel_id": artikel_id})
+    """The artikel (its short columns labelled ``artikel__<name>``) once per batch and lagerort
+    holding stock of it, in FEFO order (earliest MHD first, none last); one row with null stock
+    columns when there is none. One statement: availability used to read the artikel and its
+    stock in two round trips. Raises NotFound for an unknown artikel."""
+    rows = await plain_rows(session, _positionen_select(bestand, lagerort), {"artikel_id": artikel_id})
+    if not rows:
+        raise NotFound("artikel", artikel_id)
+    return rows
 
 
 @functools.cache
 def _positionen_select(bestand: Table, lagerort: Table) -> Select[Any]:
     return (
         select(
+            *labelled(ARTIKEL.c, "artikel", LIST_ARTIKEL_COLUMNS),
             bestand.c.charge_id,
             Charge.nummer.label("charge_nummer"),
             Charge.mhd,
@@ -338,10 +356,11 @@ def _positionen_select(bestand: Table, lagerort: Table) -> Select[Any]:
             bestand.c.menge,
             bestand.c.reserviert,
         )
-        .select_from(bestand)
-        .join(lagerort, lagerort.c.id == bestand.c.lagerort_id)
+        .select_from(ARTIKEL)
+        .outerjoin(bestand, (bestand.c.artikel_id == ARTIKEL.c.id) & (bestand.c.menge > 0))
+        .outerjoin(lagerort, lagerort.c.id == bestand.c.lagerort_id)
         .outerjoin(Charge, Charge.id == bestand.c.charge_id)
-        .where(bestand.c.artikel_id == bindparam("artikel_id"), bestand.c.menge > 0)
+        .where(ARTIKEL.c.id == bindparam("artikel_id"))
         .order_by(Charge.mhd.asc().nulls_last(), bestand.c.charge_id, bestand.c.lagerort_id)
     )
 

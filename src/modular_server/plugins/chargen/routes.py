@@ -133,16 +133,16 @@ async def melde_ablaufende(
 )
 @cached(ttl=30, tags=["charge:{charge_id}"], tables=DETAIL_TABLES)
 async def get_charge(request: Request, session: ReadSession, charge_id: ChargeId) -> Response:
-    charge = await queries.read_charge(session, charge_id)
     host = host_of(request)
     bestand = queries.foreign_table(host, "lager", "bestand")
     lagerort = queries.foreign_table(host, "lager", "lagerort")
     reservierung = queries.foreign_table(host, "reservierungen", "lager_chargen_reservierung")
-    orte = None
     if bestand is not None and lagerort is not None:
-        orte = await queries.bestand_je_lagerort(session, bestand, lagerort, charge_id)
+        rows = await queries.charge_mit_orten(session, bestand, lagerort, charge_id)
+    else:  # stock unknown while lager is not serving
+        rows = [await queries.read_charge(session, charge_id)]
     offen = None if reservierung is None else await queries.offene_reservierungen(session, reservierung, charge_id)
-    return views.charge_detail(charge, orte, offen)
+    return views.charge_detail(rows, offen)
 
 
 @router.patch("/chargen/{charge_id}", summary="Change a Charge (not its artikel or status)")
@@ -243,11 +243,10 @@ async def remove_herkunft(request: Request, charge_id: ChargeId, parent_id: Char
 async def verfuegbarkeit(
     request: Request, session: ReadSession, artikel_id: int, stichtag: Stichtag = None
 ) -> Response:
-    artikel = await get_artikel(session, artikel_id)
     host = host_of(request)
     bestand = queries.foreign_table(host, "lager", "bestand")
     lagerort = queries.foreign_table(host, "lager", "lagerort")
-    rows = None
-    if bestand is not None and lagerort is not None:
-        rows = await queries.positionen(session, bestand, lagerort, artikel_id)
-    return views.verfuegbarkeit(artikel, rows, stichtag or ablauf.heute())
+    stichtag = stichtag or ablauf.heute()
+    if bestand is None or lagerort is None:  # stock unknown while lager is not serving
+        return views.verfuegbarkeit_unbekannt(await get_artikel(session, artikel_id), stichtag)
+    return views.verfuegbarkeit(await queries.positionen(session, bestand, lagerort, artikel_id), stichtag)

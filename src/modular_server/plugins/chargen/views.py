@@ -10,7 +10,7 @@ from sqlalchemy import Row
 
 from modular_server.plugin import JsonAnswer, nested_rows
 from modular_server.plugins.artikel.offers import ArtikelInfo
-from modular_server.plugins.chargen.queries import LIST_ARTIKEL_COLUMNS, STOCK_COLUMNS, summe_werte
+from modular_server.plugins.chargen.queries import LIST_ARTIKEL_COLUMNS, ORT_COLUMNS, STOCK_COLUMNS, summe_werte
 from modular_server.plugins.chargen.schemas import (
     Ausgang,
     ChargeOut,
@@ -44,9 +44,9 @@ def charge_out(row: Row[Any]) -> ChargeOut:
     return ChargeOut.model_validate(charge_items([row])[0])
 
 
-def bestand_am_ort(orte: Sequence[Row[Any]]) -> list[dict[str, Any]]:
-    """Rows of ``queries.bestand_je_lagerort`` as the fields of ``BestandAmOrt``, in its order."""
-    return [{**ort, "verfuegbar": ort["menge"] - ort["reserviert"]} for ort in nested_rows(orte)]
+def bestand_am_ort(ort: dict[str, Any]) -> dict[str, Any]:
+    """The ``ort`` columns of a ``queries.charge_mit_orten`` row as the fields of ``BestandAmOrt``, in its order."""
+    return {**ort, "verfuegbar": ort["menge"] - ort["reserviert"]}
 
 
 def offene_reservierung_werte(row: Row[Any]) -> dict[str, Any]:
@@ -72,14 +72,20 @@ def ausgang(row: Row[Any]) -> Ausgang:
     return Ausgang(**row._mapping)
 
 
-def charge_detail(
-    charge: Row[Any], orte: Sequence[Row[Any]] | None, reservierungen: Sequence[Row[Any]] | None
-) -> JsonAnswer:
-    """``ChargeDetail``'s bytes from rows of our own database (not validated again)."""
-    detail = charge_items([charge])[0]
-    if orte is not None:
-        detail["bestand"] = summe_werte(sum(r.menge for r in orte), sum(r.reserviert for r in orte))
-    detail["lagerorte"] = None if orte is None else bestand_am_ort(orte)
+def charge_detail(rows: Sequence[Row[Any]], reservierungen: Sequence[Row[Any]] | None) -> JsonAnswer:
+    """``ChargeDetail``'s bytes from rows of our own database (not validated again): ``rows``
+    from ``queries.charge_mit_orten`` (stock per lagerort) or one of ``queries.read_charge``
+    (stock unknown)."""
+    items = nested_rows(rows, artikel=LIST_ARTIKEL_COLUMNS, ort=ORT_COLUMNS)
+    detail = items[0]
+    orte = None
+    if "ort" in detail:
+        orte = [bestand_am_ort(item.pop("ort")) for item in items if item["ort"]["lagerort_id"] is not None]
+        detail.pop("ort", None)
+        detail["bestand"] = summe_werte(sum(o["menge"] for o in orte), sum(o["reserviert"] for o in orte))
+    else:
+        detail["bestand"] = None
+    detail["lagerorte"] = orte
     detail["reservierungen"] = (
         None if reservierungen is None else [offene_reservierung_werte(r) for r in reservierungen]
     )
@@ -128,17 +134,23 @@ def _grund(row: Row[Any], stichtag: date) -> Grund | None:
     return None
 
 
-def verfuegbarkeit(artikel: ArtikelInfo, rows: Sequence[Row[Any]] | None, stichtag: date) -> JsonAnswer:
-    """``VerfuegbarkeitOut``'s bytes from rows of our own database (not validated again).
-    Rows arrive in FEFO order; both lists keep it."""
+def verfuegbarkeit_unbekannt(artikel: ArtikelInfo, stichtag: date) -> JsonAnswer:
+    """``VerfuegbarkeitOut``'s bytes while stock is unknown (lager not serving)."""
     kurz = {name: getattr(artikel, name) for name in LIST_ARTIKEL_COLUMNS}
-    if rows is None:
-        return JsonAnswer(
-            {"artikel": kurz, "stichtag": stichtag, "summe": None, "verfuegbar": None, "nicht_verfuegbar": None}
-        )
+    return JsonAnswer(
+        {"artikel": kurz, "stichtag": stichtag, "summe": None, "verfuegbar": None, "nicht_verfuegbar": None}
+    )
+
+
+def verfuegbarkeit(rows: Sequence[Row[Any]], stichtag: date) -> JsonAnswer:
+    """``VerfuegbarkeitOut``'s bytes from ``queries.positionen`` rows (not validated again).
+    Rows arrive in FEFO order; both lists keep it."""
+    kurz = nested_rows(rows[:1], artikel=LIST_ARTIKEL_COLUMNS)[0]["artikel"]
     frei: list[dict[str, Any]] = []
     nicht: list[dict[str, Any]] = []
     for row in rows:
+        if row.lagerort_id is None:  # the artikel holds no stock anywhere
+            continue
         grund = _grund(row, stichtag)
         charge = None
         if row.charge_id is not None:
