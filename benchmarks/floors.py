@@ -4,7 +4,8 @@
   (what the framework and the HTTP stack cost at least);
 * raw floor: a Starlette app running the raw driver query for the same page (asyncpg on
   PostgreSQL, aiosqlite on SQLite) and serialising with orjson (what the data costs at least);
-  for a booking, the product's statements in one transaction (:mod:`benchmarks.rawwrites`).
+  for a booking and a reservation, the product's statements in one transaction
+  (:mod:`benchmarks.rawwrites`, :mod:`benchmarks.rawreservations`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from benchmarks import rawsql, rawwrites
+from benchmarks import rawreservations, rawsql, rawwrites
 
 BYTES_FILE_ENV = "BENCH_FLOOR_BYTES_FILE"
 DATABASE_URL_ENV = "BENCH_FLOOR_DATABASE_URL"
@@ -85,9 +86,18 @@ def raw_app(database_url: str) -> Starlette:
             return JSONResponse({"detail": str(refused)}, status_code=422)
         return _json(booked, status_code=201)
 
+    async def reservierung(request: Request) -> Response:
+        try:
+            reserved = await rawreservations.reserve(state["db"], orjson.loads(await request.body()))
+        except rawwrites.Refused as refused:
+            status = 409 if isinstance(refused, rawreservations.Insufficient) else 422
+            return JSONResponse({"detail": str(refused)}, status_code=status)
+        return _json(reserved, status_code=201)
+
     routes = [
         Route("/health/live", live),
         Route("/raw/bewegungen", bewegung, methods=["POST"]),
+        Route("/raw/reservierungen", reservierung, methods=["POST"]),
         Route("/raw/chargen", chargen),
         Route("/raw/chargen/{charge_id:int}", charge),
         Route("/raw/artikel", artikel),

@@ -60,7 +60,7 @@ async def book(db: RawDatabase, body: Mapping[str, Any]) -> dict[str, Any]:
         stock = Decimal(str(balance["menge"]))
         if typ == "ausgang" and stock - Decimal(str(balance["reserviert"])) < quantity:
             raise Refused("not enough stock")
-        now = _now(tx)
+        now = timestamp(tx, datetime.now(UTC))
         changed = stock + quantity if typ == "eingang" else stock - quantity
         await tx.fetch(CHANGE_BALANCE, menge=changed, now=now, id=balance["id"])
         (movement,) = await tx.fetch(
@@ -100,7 +100,6 @@ async def _lock_balance(tx: RawTransaction, artikel_id: int, charge_id: int | No
     return next(row for row in rows if row["charge_id"] == charge_id)
 
 
-def _now(tx: RawTransaction) -> Any:
+def timestamp(tx: RawTransaction, moment: datetime) -> Any:
     """The product's form of a timestamp column: aware on PostgreSQL, naive UTC text on SQLite."""
-    now = datetime.now(UTC)
-    return now if tx.style == "numeric" else now.replace(tzinfo=None).isoformat(sep=" ")
+    return moment if tx.style == "numeric" else moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")

@@ -41,6 +41,7 @@ def write_endpoints(facts: Facts) -> list[Endpoint]:
     bookings = [booking(a, c, o) for a, c, o, _free in facts.bestand]
     raw_bookings = [{**b, "path": "/raw/bewegungen"} for b in bookings]
     reservations = [reservation(a) for a in reservable(facts)]
+    raw_reservations = [{**r, "path": "/raw/reservierungen"} for r in reservations]
     return [
         Endpoint(
             "booking",
@@ -51,7 +52,7 @@ def write_endpoints(facts: Facts) -> list[Endpoint]:
         Endpoint(
             "reservation",
             f"reserving 1 unit of an article with FEFO allocation ({len(reservations)} articles in turn)",
-            {"baseline": reservations, "product": reservations},
+            {"baseline": reservations, "product": reservations, "raw": raw_reservations},
             write=True,
         ),
     ]

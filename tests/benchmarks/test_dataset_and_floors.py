@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
 from benchmarks.floors import raw_app
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks import dataset
+from modular_server.plugins.lager.models import Bestand
+from modular_server.plugins.reservierungen.models import Reservierung
 from modular_server.testing import BOTH, RunningApp
 from tests.benchmarks.seed import STICHTAG, Seeded, seed
 
@@ -191,3 +195,59 @@ async def test_the_raw_booking_floor_books_as_the_product_does(
     assert taken.status_code == 201, taken.text
     detail = (await running.client.get(f"/api/v1/chargen/{charge_id}")).json()
     assert free_ort not in {o["lagerort_id"] for o in detail["lagerorte"]}  # 0 left: listed no more
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_the_raw_reservation_floor_reserves_as_the_product_does(
+    seeded: tuple[RunningApp, Seeded], floor: httpx.AsyncClient
+) -> None:
+    running, facts = seeded
+    artikel_id, expired, first, _later = facts.artikel_ids[1], *facts.charge_ids[3:6]
+    ort = facts.lagerort_ids[0]
+    # an overdue reservation of 3 on the earliest reservable batch: released by the next reservation
+    async with running.app.state.db.session() as session, session.begin():
+        overdue = Reservierung(
+            anfrage_id="overdue",
+            artikel_id=artikel_id,
+            charge_id=first,
+            lagerort_id=ort,
+            menge=Decimal(3),
+            status="aktiv",
+            gueltig_bis=datetime.now(UTC) - timedelta(hours=1),
+            created_by="test",
+        )
+        session.add(overdue)
+        await session.execute(
+            update(Bestand)
+            .where(Bestand.charge_id == first, Bestand.lagerort_id == ort)
+            .values(reserviert=Decimal("4.5"))
+        )
+
+    body = {"artikel_id": artikel_id, "menge": "2", "referenz_typ": "floor", "referenz_id": "r-1"}
+    reserved = await floor.post("/raw/reservierungen", json=body)
+    assert reserved.status_code == 201, reserved.text
+    (item,) = reserved.json()["items"]
+    # FEFO as the product: the expired batch is skipped, the earliest best-before comes first
+    assert (item["charge_id"], item["lagerort_id"], item["menge"]) == (first, ort, "2.000")
+    product = await running.client.post("/api/v1/reservierungen", json={**body, "referenz_id": "p-1"})
+    assert product.status_code == 201, product.text
+    assert [(i["charge_id"], i["lagerort_id"]) for i in product.json()["items"]] == [(first, ort)]
+    assert expired not in {i["charge_id"] for i in product.json()["items"]}
+
+    # the product sees what the floor wrote: the overdue one released, 1.5 seeded + 2 + 2 reserved
+    detail = (await running.client.get(f"/api/v1/chargen/{first}")).json()
+    assert {o["lagerort_id"]: o["reserviert"] for o in detail["lagerorte"]}[ort] == "5.500"
+    assert item["id"] in {r["id"] for r in detail["reservierungen"]}
+    assert overdue.id not in {r["id"] for r in detail["reservierungen"]}
+    async with running.app.state.db.session() as session:
+        audited = await session.scalar(
+            text(
+                "SELECT count(*) FROM audit_log WHERE principal = 'floor' AND table_name = 'lager_chargen_reservierung'"
+            )
+        )
+    assert audited == 1
+
+    # refused: nothing changes
+    assert (await floor.post("/raw/reservierungen", json={**body, "menge": "100000"})).status_code == 409
+    assert (await floor.post("/raw/reservierungen", json={**body, "artikel_id": 10**6})).status_code == 422
+    assert (await running.client.get(f"/api/v1/chargen/{first}")).json()["bestand"] == detail["bestand"]
