@@ -139,7 +139,7 @@ __all__ = [
 ]
 
 
-def _idempotency_key(
+async def _idempotency_key(  # async: a plain def would cost every write a hop to the thread pool
     key: Annotated[
         str | None,
         Header(

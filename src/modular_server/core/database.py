@@ -369,7 +369,7 @@ def _retryable(exc: DBAPIError) -> bool:
 # --- FastAPI dependencies ------------------------------------------------------------------
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:  # async: no hop to the thread pool
     return request.app.state.db
 
 
