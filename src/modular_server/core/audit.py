@@ -12,13 +12,14 @@ finished successfully.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, inspect
+from sqlalchemy import Insert, insert, inspect
 from sqlalchemy.orm import Session
 
 from modular_server.core.models import AuditEntry
@@ -125,7 +126,14 @@ def write_pending(session: Session) -> None:
         return
     principal, request_id = _who(current_request())
     rows = [{**entry, "principal": principal, "request_id": request_id} for entry in pending]
-    session.execute(insert(AuditEntry), rows)
+    # a Core insert of the table: the ORM's bulk insert of the mapped class did the same work
+    # through its unit-of-work machinery, a tenth of a booking's CPU
+    session.execute(_insert_entries(), rows)
+
+
+@functools.cache
+def _insert_entries() -> Insert:
+    return insert(AuditEntry.__table__)
 
 
 def discard_pending(session: Session) -> None:

@@ -59,16 +59,16 @@ async def store(session: AsyncSession, event: DomainEvent) -> Stored | None:
         "occurred_at": occurred,
     }
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    # RETURNING the whole row (with the server's id and created_at): no SELECT after the INSERT
     statement = (
         insert(Notification)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(Notification.id)
+        .returning(Notification)
     )
-    new_id = await session.scalar(statement)
-    if new_id is None:
+    notification = await session.scalar(statement)
+    if notification is None:
         return None
-    notification = await queries.get_notification(session, new_id)
     deliveries = await _queue_deliveries(session, notification)
     return Stored(notification, deliveries)
 
