@@ -3,6 +3,7 @@ import json
 import pytest
 from sqlalchemy import text
 
+from modular_server.plugins.monitoring.logthrottle import LogThrottle
 from modular_server.testing import BOTH
 from tests.monitoring.shop.routes import SECRET_LITERAL
 from tests.monitoring.support import SECRET
@@ -75,3 +76,31 @@ async def test_no_parameter_value_reaches_records_logs_metrics_or_dashboard(moni
         assert any(i["route"] == "/api/v1/monshop/search" for i in slow)
         offenders = json.loads(shown[3])["items"]
         assert [o["route"] for o in offenders] == ["/api/v1/monshop/search"]
+
+
+def test_the_throttle_logs_a_key_once_per_interval_and_counts_the_rest():
+    now = [100.0]
+    throttle = LogThrottle(10.0, clock=lambda: now[0])
+    assert throttle.admit("a") == 0
+    assert [throttle.admit("a") for _ in range(3)] == [None, None, None]
+    assert throttle.admit("b") == 0  # keys are throttled apart
+    now[0] += 10.0
+    assert throttle.admit("a") == 3  # the next line says how many were left out
+    assert throttle.admit("a") is None
+    assert [LogThrottle(0).admit("a") for _ in range(3)] == [0, 0, 0]  # 0: every occurrence
+
+
+@pytest.mark.parametrize(("interval", "lines"), [(10.0, 1), (0, 3)])
+async def test_a_repeated_slow_statement_is_logged_once_per_interval_and_recorded_every_time(
+    monitored, caplog, interval: float, lines: int
+):
+    async with monitored(slow_query_ms=0, slow_query_log_interval_seconds=interval) as running:
+        caplog.set_level("WARNING", logger="modular_server.monitoring")
+        caplog.clear()
+        for _ in range(3):
+            assert (await running.client.get(SLOW, params={"name": SECRET})).status_code == 200
+        fingerprint = "SELECT w.id FROM monshop_widget w WHERE w.name <> ?"
+        logged = [r.getMessage() for r in caplog.records if fingerprint in r.getMessage()]
+        assert len(logged) == lines, logged
+        items = (await running.client.get("/api/v1/performance/slow-queries", params={"limit": 500})).json()["items"]
+        assert sum(i["fingerprint"] == fingerprint for i in items) == 3  # the dashboard sees every one

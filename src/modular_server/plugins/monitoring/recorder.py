@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from modular_server.plugins.monitoring.counters import Counters
 from modular_server.plugins.monitoring.histogram import Histogram
+from modular_server.plugins.monitoring.logthrottle import LogThrottle
 
 if TYPE_CHECKING:
     from modular_server.plugin import QueryInfo, RequestContext
@@ -98,6 +99,7 @@ class Snapshot:
 class Recorder:
     def __init__(self, settings: MonitoringSettings) -> None:
         self.slow_seconds = settings.slow_query_ms / 1000
+        self.slow_log = LogThrottle(settings.slow_query_log_interval_seconds)
         self.threshold = settings.n_plus_one_threshold
         self.strict = settings.strict_n_plus_one
         self.pending: dict[RouteKey, RouteFigures] = {}
@@ -147,7 +149,12 @@ class Recorder:
                 dialect=query.dialect,
             )
         )
-        log.warning("slow query (%.1f ms) on %s %s: %s", query.duration * 1000, method, route, query.fingerprint)
+        left_out = self.slow_log.admit(query.fingerprint)
+        if left_out is not None:
+            more = f" ({left_out} more since this statement's last line)" if left_out else ""
+            log.warning(
+                "slow query (%.1f ms) on %s %s: %s%s", query.duration * 1000, method, route, query.fingerprint, more
+            )
 
     def finished(self, ctx: RequestContext, status: int) -> None:
         route = ctx.route or OTHER_ROUTE

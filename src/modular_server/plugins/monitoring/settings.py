@@ -10,6 +10,9 @@ from modular_server.plugin import PluginSettings
 class MonitoringSettings(PluginSettings):
     #: a statement slower than this is recorded as a slow query
     slow_query_ms: float = Field(default=200.0, ge=0)
+    #: a slow statement (by fingerprint) is logged at most once per this many seconds, the next
+    #: line saying how many were left out; the dashboard still records every one (0: log each)
+    slow_query_log_interval_seconds: float = Field(default=10.0, ge=0)
     #: the same statement fingerprint more often than this in one request is an N+1 pattern
     n_plus_one_threshold: int = Field(default=5, ge=1)
     #: answer a request that shows an N+1 pattern with a 500 problem (for tests and CI)
