@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event, update
 
-from modular_server.plugins.anomaly import scoring
+from modular_server.plugins.anomaly import queries, scoring
 from modular_server.plugins.anomaly.features import ArtikelActivity, Movement, sequence_features
 from modular_server.plugins.anomaly.models import ScoringPosition
 from modular_server.testing import BOTH
@@ -102,3 +102,28 @@ async def test_a_scoring_round_costs_a_fixed_number_of_statements(anomaly_app: A
             event.remove(engine, "before_cursor_execute", record)
         assert any("FROM lagerbewegung JOIN artikel" in s for s in seen), seen  # the round ran
         assert not any("bounds" in s for s in seen), seen
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_without_models_new_movements_are_passed_without_reading_them(
+    anomaly_app: AppFactory, backend: str
+) -> None:
+    async with anomaly_app() as running:
+        artikel_ids, ort = await warehouse(running, ["Obst"] * 3)
+        seen: list[str] = []
+
+        def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+            seen.append(statement)
+
+        engine = running.app.state.db.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", record)  # the scoring loop's own statements too
+        try:
+            ids = await insert_rows(running, "lagerbewegung", generate(artikel_ids, ort).rows)
+            await runtime_of(running).idle()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        async with running.app.state.db.session() as session:
+            assert await queries.position(session, "lagerbewegung") == max(ids)
+        # no model: the movements were not read (a full ledger at the first start cost a walk through it)
+        assert not any("FROM lagerbewegung JOIN artikel" in s for s in seen), seen
+        assert runtime_of(running).models == {}

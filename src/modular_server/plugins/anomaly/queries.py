@@ -189,6 +189,11 @@ async def movements_by_artikel(
     return [Movement(*row) for row in rows]
 
 
+async def newest_movement(session: AsyncSession) -> int:
+    """The highest movement id (0: none), read from the primary key's index."""
+    return int(await session.scalar(select(func.max(LAGERBEWEGUNG.c.id))) or 0)
+
+
 async def count_movements(session: AsyncSession, upto: int) -> int:
     return int(
         await session.scalar(select(func.count()).select_from(LAGERBEWEGUNG).where(LAGERBEWEGUNG.c.id <= upto)) or 0

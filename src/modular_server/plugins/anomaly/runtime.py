@@ -223,7 +223,12 @@ class AnomalyRuntime:
             while True:
                 await self._load_models()
                 models = dict(self.models)
-                if self._activities_through != after or late or not models:
+                if not models:
+                    # nothing can judge them: pass the new movements without reading them (a
+                    # fresh server on a full ledger used to read it all, row by row, for nothing)
+                    await self._pass_unjudged()
+                    return new
+                if self._activities_through != after or late:
                     self._activities.clear()
                 self._activities_through = None  # until this round is stored
                 async with self.db.session() as session:
@@ -231,17 +236,13 @@ class AnomalyRuntime:
                     missing = {m.artikel_id for m, _ in batch} - self._activities.keys()
                     histories = (
                         await queries.recent_history(session, list(missing), min(m.id for m, _ in batch))
-                        if missing and models
+                        if missing
                         else {}
                     )
                 if not batch:
                     self._activities_through = after
                     return new
-                verdict = (
-                    await asyncio.to_thread(self._judge_new, models, histories, batch)
-                    if models
-                    else scoring.Verdict(0, [])
-                )
+                verdict = await asyncio.to_thread(self._judge_new, models, histories, batch)
                 top = max(movement.id for movement, _ in batch)
 
                 async def work(
@@ -253,9 +254,19 @@ class AnomalyRuntime:
 
                 new += await self.db.transaction(work)
                 after, late = max(after, top), []
-                self._activities_through = after if models else None
+                self._activities_through = after
                 if len(batch) < CHUNK:
                     return new
+
+    async def _pass_unjudged(self) -> None:
+        """Without models, the scoring position moves to the newest movement in one transaction."""
+        self._activities.clear()
+        self._activities_through = None
+
+        async def work(session: AsyncSession) -> None:
+            await service.advance(session, MOVEMENTS, await queries.newest_movement(session))
+
+        await self.db.transaction(work)
 
     def _judge_new(
         self,
