@@ -5,6 +5,8 @@ per anomaly."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
@@ -14,7 +16,7 @@ from sqlalchemy import event, update
 from modular_server.plugins.anomaly import queries, scoring
 from modular_server.plugins.anomaly.features import ArtikelActivity, Movement, sequence_features
 from modular_server.plugins.anomaly.models import ScoringPosition
-from modular_server.testing import BOTH
+from modular_server.testing import BOTH, RunningApp
 from tests.anomaly.support import runtime_of, train, warehouse
 from tests.support.apps import AppFactory
 from tests.support.rows import insert_rows
@@ -25,6 +27,22 @@ from .dataset import generate
 def ledger_movements(artikel: int) -> list[Movement]:
     rows = generate(list(range(1, artikel + 1)), 1).rows
     return [Movement(i, r["artikel_id"], r["typ"], r["menge"], r["created_at"]) for i, r in enumerate(rows, 1)]
+
+
+@contextmanager
+def every_statement(running: RunningApp) -> Iterator[list[str]]:
+    """The statements the app sends meanwhile, the scoring loop's own (outside requests) too."""
+    seen: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(statement)
+
+    engine = running.app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.mark.parametrize("zone", [UTC, ZoneInfo("Europe/Berlin")])
@@ -88,18 +106,9 @@ async def test_a_scoring_round_costs_a_fixed_number_of_statements(anomaly_app: A
         runtime_of(running)._activities_through = 0  # as if this runtime had scored up to position 0 itself
         runtime_of(running)._activities.clear()
         await runtime_of(running).score_new()
-        seen: list[str] = []
-
-        def record(conn: object, cursor: object, statement: str, *args: object) -> None:
-            seen.append(statement)
-
-        engine = running.app.state.db.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", record)  # the scoring loop's own statements too
-        try:
+        with every_statement(running) as seen:
             await insert_rows(running, "lagerbewegung", generate(artikel_ids[:2], ort, seed=8).rows[:5])
             await runtime_of(running).idle()
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
         assert any("FROM lagerbewegung JOIN artikel" in s for s in seen), seen  # the round ran
         assert not any("bounds" in s for s in seen), seen
 
@@ -110,18 +119,9 @@ async def test_without_models_new_movements_are_passed_without_reading_them(
 ) -> None:
     async with anomaly_app() as running:
         artikel_ids, ort = await warehouse(running, ["Obst"] * 3)
-        seen: list[str] = []
-
-        def record(conn: object, cursor: object, statement: str, *args: object) -> None:
-            seen.append(statement)
-
-        engine = running.app.state.db.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", record)  # the scoring loop's own statements too
-        try:
+        with every_statement(running) as seen:
             ids = await insert_rows(running, "lagerbewegung", generate(artikel_ids, ort).rows)
             await runtime_of(running).idle()
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
         async with running.app.state.db.session() as session:
             assert await queries.position(session, "lagerbewegung") == max(ids)
         # no model: the movements were not read (a full ledger at the first start cost a walk through it)
