@@ -4,8 +4,8 @@
   (what the framework and the HTTP stack cost at least);
 * raw floor: a Starlette app running the raw driver query for the same page (asyncpg on
   PostgreSQL, aiosqlite on SQLite) and serialising with orjson (what the data costs at least);
-  for a booking and a reservation, the product's statements in one transaction
-  (:mod:`benchmarks.rawwrites`, :mod:`benchmarks.rawreservations`).
+  for a booking, a batch booking and a reservation, the product's statements in one transaction
+  (:mod:`benchmarks.rawwrites`, :mod:`benchmarks.rawbatch`, :mod:`benchmarks.rawreservations`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from benchmarks import rawreservations, rawsql, rawwrites
+from benchmarks import rawbatch, rawreservations, rawsql, rawwrites
 
 BYTES_FILE_ENV = "BENCH_FLOOR_BYTES_FILE"
 DATABASE_URL_ENV = "BENCH_FLOOR_DATABASE_URL"
@@ -86,6 +86,13 @@ def raw_app(database_url: str) -> Starlette:
             return JSONResponse({"detail": str(refused)}, status_code=422)
         return _json(booked, status_code=201)
 
+    async def bewegungen_batch(request: Request) -> Response:
+        try:
+            booked = await rawbatch.book_batch(state["db"], orjson.loads(await request.body())["items"])
+        except rawwrites.Refused as refused:
+            return JSONResponse({"detail": str(refused)}, status_code=422)
+        return _json(booked, status_code=201)
+
     async def reservierung(request: Request) -> Response:
         try:
             reserved = await rawreservations.reserve(state["db"], orjson.loads(await request.body()))
@@ -97,6 +104,7 @@ def raw_app(database_url: str) -> Starlette:
     routes = [
         Route("/health/live", live),
         Route("/raw/bewegungen", bewegung, methods=["POST"]),
+        Route("/raw/bewegungen/batch", bewegungen_batch, methods=["POST"]),
         Route("/raw/reservierungen", reservierung, methods=["POST"]),
         Route("/raw/chargen", chargen),
         Route("/raw/chargen/{charge_id:int}", charge),

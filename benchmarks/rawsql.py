@@ -46,6 +46,20 @@ class RawTransaction:
         async with self._connection.execute(query, args) as cursor:
             return await cursor.fetchall()
 
+    async def execute_many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One statement for many parameter sets (the driver's executemany, as the product's)."""
+        if not rows:
+            return
+        converted = [positional(sql, row, self.style) for row in rows]
+        query = converted[0][0]
+        if self.style == "numeric":
+            await self._connection.executemany(query, [args for _, args in converted])
+            return
+        # sqlite3 binds no Decimal: the column's numeric affinity reads the text as a number
+        await self._connection.executemany(
+            query, [[str(v) if isinstance(v, Decimal) else v for v in args] for _, args in converted]
+        )
+
 
 class RawDatabase:
     """asyncpg pool or a few aiosqlite connections behind one ``fetch``."""

@@ -86,6 +86,8 @@ def _measure(config: RunConfig, databases: dataset.Databases) -> dict[str, Any]:
                 "write": e.write,
                 "list_endpoint": e.list_endpoint,
                 "notes": e.notes,
+                "items": e.items,
+                "before_endpoint": e.before_endpoint,
                 "variants": {
                     name: measurement.summary(peaks.get(name)) for name, measurement in results[e.name].items()
                 },

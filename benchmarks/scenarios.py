@@ -28,6 +28,11 @@ class Endpoint:
     write: bool = False
     list_endpoint: bool = False
     notes: list[str] = field(default_factory=list)
+    #: movements a write request books (a batch: its CPU is compared per movement)
+    items: int = 1
+    #: the endpoint whose "before" figures stand for this one's (the before app has no batch
+    #: endpoint: a batch is held to what the before app spends on one booking, per movement)
+    before_endpoint: str | None = None
 
 
 def get(path: str, **query: Any) -> dict[str, Any]:

@@ -4,12 +4,15 @@ booking carries its own reference and can be found in the ledger afterwards."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from benchmarks.probe import Facts
 from benchmarks.scenarios import Endpoint, post
 
 REFERENZ_TYP = "loadtest"
+#: movements per batch booking
+BATCH_SIZE = 100
 
 
 def booking(artikel_id: int, charge_id: int | None, lagerort_id: int, *, typ: str = "eingang") -> dict[str, Any]:
@@ -37,8 +40,16 @@ def reservable(facts: Facts) -> list[int]:
     return [artikel_id for artikel_id, charge_id, _ort, _free in facts.bestand if charge_id is not None]
 
 
+def batches(bookings: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:
+    """``bookings`` (requests of :func:`booking`) as batch requests of ``size`` movements each."""
+    items = [json.loads(b["body"]) for b in bookings]
+    chunks = [items[start : start + size] for start in range(0, len(items) - size + 1, size)] or [items]
+    return [post("/api/v1/bewegungen/batch", {"items": chunk}, "batch") for chunk in chunks]
+
+
 def write_endpoints(facts: Facts) -> list[Endpoint]:
     bookings = [booking(a, c, o) for a, c, o, _free in facts.bestand]
+    batch = batches(bookings, BATCH_SIZE)
     raw_bookings = [{**b, "path": "/raw/bewegungen"} for b in bookings]
     reservations = [reservation(a) for a in reservable(facts)]
     raw_reservations = [{**r, "path": "/raw/reservierungen"} for r in reservations]
@@ -48,6 +59,14 @@ def write_endpoints(facts: Facts) -> list[Endpoint]:
             f"booking a movement (eingang of 1 unit, {len(bookings)} stock rows in turn)",
             {"baseline": bookings, "product": bookings, "raw": raw_bookings},
             write=True,
+        ),
+        Endpoint(
+            "batch_booking",
+            f"booking {BATCH_SIZE} movements in one batch (eingang of 1 unit each; {len(batch)} batches in turn)",
+            {"product": batch, "raw": [{**b, "path": "/raw/bewegungen/batch"} for b in batch]},
+            write=True,
+            items=len(json.loads(batch[0]["body"])["items"]),
+            before_endpoint="booking",
         ),
         Endpoint(
             "reservation",

@@ -251,3 +251,52 @@ async def test_the_raw_reservation_floor_reserves_as_the_product_does(
     assert (await floor.post("/raw/reservierungen", json={**body, "menge": "100000"})).status_code == 409
     assert (await floor.post("/raw/reservierungen", json={**body, "artikel_id": 10**6})).status_code == 422
     assert (await running.client.get(f"/api/v1/chargen/{first}")).json()["bestand"] == detail["bestand"]
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_the_raw_batch_floor_books_all_or_nothing_as_the_product_does(
+    seeded: tuple[RunningApp, Seeded], floor: httpx.AsyncClient
+) -> None:
+    running, facts = seeded
+    artikel_id, first, second = facts.artikel_ids[1], facts.charge_ids[4], facts.charge_ids[5]
+    free_ort, stocked_ort = facts.lagerort_ids[2], facts.lagerort_ids[0]
+    item = {"artikel_id": artikel_id, "menge": "1.5", "referenz_typ": "floor"}
+    items = [
+        {**item, "typ": "eingang", "charge_id": first, "nach_lagerort_id": free_ort},
+        {**item, "typ": "eingang", "charge_id": second, "nach_lagerort_id": free_ort},
+        {**item, "typ": "ausgang", "charge_id": first, "von_lagerort_id": stocked_ort},
+    ]
+    before = {c: (await running.client.get(f"/api/v1/chargen/{c}")).json() for c in (first, second)}
+    booked = await floor.post("/raw/bewegungen/batch", json={"items": items})
+    assert booked.status_code == 201, booked.text
+    answered = booked.json()["items"]
+    assert [(m["typ"], m["charge_id"], m["menge"]) for m in answered] == [
+        ("eingang", first, "1.500"),
+        ("eingang", second, "1.500"),
+        ("ausgang", first, "1.500"),
+    ]
+
+    # the product sees what the floor wrote: new balance rows, changed ones, the movements, one audit entry
+    after = {c: (await running.client.get(f"/api/v1/chargen/{c}")).json() for c in (first, second)}
+    assert {o["lagerort_id"]: o["menge"] for o in after[second]["lagerorte"]}[free_ort] == "1.500"
+    expected = {o["lagerort_id"]: Decimal(o["menge"]) for o in before[first]["lagerorte"]}
+    expected[stocked_ort] -= Decimal("1.5")
+    expected[free_ort] = Decimal("1.5")
+    assert {o["lagerort_id"]: Decimal(o["menge"]) for o in after[first]["lagerorte"]} == expected
+    ledger = (await running.client.get("/api/v1/bewegungen", params={"artikel_id": artikel_id})).json()["items"]
+    assert {m["id"] for m in answered} <= {m["id"] for m in ledger}
+    async with running.app.state.db.session() as session:
+        audited = await session.scalar(
+            text("SELECT count(*) FROM audit_log WHERE principal = 'floor' AND table_name = 'lagerbewegung'")
+        )
+    assert audited == 1
+
+    # all or nothing: one item short of stock refuses the whole batch
+    short = [items[0], {**items[2], "menge": "100000"}]
+    assert (await floor.post("/raw/bewegungen/batch", json={"items": short})).status_code == 422
+    unknown = [items[0], {**items[1], "nach_lagerort_id": 10**6}]
+    assert (await floor.post("/raw/bewegungen/batch", json={"items": unknown})).status_code == 422
+    for charge_id in (first, second):
+        assert (await running.client.get(f"/api/v1/chargen/{charge_id}")).json()["bestand"] == after[charge_id][
+            "bestand"
+        ]

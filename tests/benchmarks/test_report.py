@@ -134,3 +134,28 @@ def test_writes_are_held_to_the_before_apps_cpu_and_twice_their_raw_floor() -> N
     assert by[("reservation", "the")].met is True
     assert ("reservation", "2x") not in by, "no raw floor measured: no claim"
     assert [r for r in evaluate(with_writes) if r.target.startswith("uncached >=") and r.endpoint == "booking"] == []
+
+
+def test_a_batch_is_held_per_movement_to_the_before_apps_booking_and_per_request_to_its_floor() -> None:
+    with_batch = results()
+    booking = endpoint("booking", False, baseline=figures(300, 20, 4, 1.5), uncached=figures(200, 30, 8, 2.8))
+    batch = endpoint("batch_booking", False, uncached=figures(20, 300, 9, 40.0), floor_raw=figures(60, 100, None, 25.0))
+    with_batch["endpoints"] += [
+        booking | {"write": True},
+        batch | {"write": True, "items": 100, "before_endpoint": "booking"},
+    ]
+    rows = {
+        r.target.split(" at most ")[1].split(" ")[0]: r
+        for r in evaluate(with_batch)
+        if r.endpoint == "batch_booking" and r.target.startswith("writes:")
+    }
+    before = rows["the"]
+    assert (before.metric, before.before, before.after, before.met) == (
+        "CPU ms/movement (before: one booking)",
+        1.5,
+        0.4,
+        True,
+    )
+    assert before.ratio == 0.4 / 1.5
+    floor = rows["2x"]
+    assert (floor.before, floor.after, floor.ratio, floor.met) == (25.0, 40.0, 1.6, True)
