@@ -12,65 +12,61 @@ warns (:class:`DeprecationWarning`, naming the replacement and the version that 
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from fastapi import Depends, Header
-
-from modular_server.core.answers import JsonAnswer, json_bytes
-from modular_server.core.base import NAMING_CONVENTION, Base, UtcDateTime
-from modular_server.core.database import (
-    ROWS_NOTED,
-    Database,
-    DatabaseDep,
-    ReadSession,
-    note_change,
-    publish_event,
-)
-from modular_server.core.errors import (
-    PROBLEM_MEDIA_TYPE,
-    Conflict,
-    NotFound,
-    Problem,
-    Unprocessable,
-    duplicate,
-    problem_body,
-    problem_response,
-    still_referenced,
-)
-from modular_server.core.host import PluginHostView, database_of, host_of, runtime_of, settings_of
-from modular_server.core.idempotency import MAX_KEY_LENGTH, run_idempotent
-from modular_server.core.openapi_decimals import decimal_json_schema, exact_decimal
-from modular_server.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, Pagination
-from modular_server.core.periodic import Periodic, every
-from modular_server.core.redis_breaker import RedisBreaker
-from modular_server.core.rows import labelled, nested, nested_rows, plain_rows
-from modular_server.core.security import bearer_token
-from modular_server.hooks import (
-    CONTRACT_VERSION,
-    PROJECT_NAME,
-    CachedResponse,
-    CachePolicy,
-    Change,
-    CliCommand,
-    DomainEvent,
-    HealthResult,
-    PluginSpec,
-    Principal,
-    QueryInfo,
-    RequestContext,
-    ResponseInfo,
-    cache_policy_of,
-    cached,
-    current_request,
-    hookimpl,
-    requires_scope,
-    scope_of,
-)
-from modular_server.settings import Settings as ServerSettings
-from modular_server.settings.plugin_base import PluginSettings
+if TYPE_CHECKING:
+    # What a type checker (and a reader) sees; at run time each name is imported on first use
+    # (:data:`_ORIGINS`, :func:`__getattr__`).
+    from modular_server.core.answers import JsonAnswer, json_bytes
+    from modular_server.core.base import NAMING_CONVENTION, Base, UtcDateTime
+    from modular_server.core.database import ROWS_NOTED, Database, note_change, publish_event
+    from modular_server.core.dependencies import DatabaseDep, ReadSession
+    from modular_server.core.errors import (
+        PROBLEM_MEDIA_TYPE,
+        Conflict,
+        NotFound,
+        Problem,
+        Unprocessable,
+        duplicate,
+        problem_body,
+        problem_response,
+        still_referenced,
+    )
+    from modular_server.core.host import PluginHostView, database_of, host_of, runtime_of, settings_of
+    from modular_server.core.idempotency import IdempotencyKey, run_idempotent
+    from modular_server.core.openapi_decimals import decimal_json_schema, exact_decimal
+    from modular_server.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, Pagination
+    from modular_server.core.periodic import Periodic, every
+    from modular_server.core.redis_breaker import RedisBreaker
+    from modular_server.core.rows import labelled, nested, nested_rows, plain_rows
+    from modular_server.core.security import bearer_token
+    from modular_server.hooks import (
+        CONTRACT_VERSION,
+        PROJECT_NAME,
+        CachedResponse,
+        CachePolicy,
+        Change,
+        CliCommand,
+        DomainEvent,
+        HealthResult,
+        PluginSpec,
+        Principal,
+        QueryInfo,
+        RequestContext,
+        ResponseInfo,
+        cache_policy_of,
+        cached,
+        current_request,
+        hookimpl,
+        requires_scope,
+        scope_of,
+    )
+    from modular_server.settings import Settings as ServerSettings
+    from modular_server.settings.plugin_base import PluginSettings
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -139,31 +135,6 @@ __all__ = [
 ]
 
 
-async def _idempotency_key(  # async: a plain def would cost every write a hop to the thread pool
-    key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            description=(
-                f"optional, 1 to {MAX_KEY_LENGTH} characters: a retry with the same key and body replays the "
-                "first answer (header `Idempotent-Replayed: true`) and books nothing; the same key with "
-                "another body is refused (422)"
-            ),
-            examples=["3f9c2b1e-7d4a-4e0b-9a57-0c1d2e3f4a5b"],
-            # documented, not enforced here: run_idempotent answers a bad key with its own 400
-            json_schema_extra={"anyOf": [{"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH}]},
-        ),
-    ] = None,
-) -> str | None:
-    # Declares the header for OpenAPI only: run_idempotent reads and checks it (400 when malformed).
-    return key
-
-
-#: ``dependencies=[IdempotencyKey]`` on every route that calls :func:`run_idempotent`: declares
-#: the optional ``Idempotency-Key`` header parameter in the OpenAPI description, in one place.
-IdempotencyKey = Depends(_idempotency_key)
-
-
 class Deprecated(NamedTuple):
     """A name that still works but warns: use ``replacement`` (a name in ``__all__``) instead;
     the name disappears in version ``removed_in``."""
@@ -177,15 +148,85 @@ class Deprecated(NamedTuple):
 DEPRECATED: Mapping[str, Deprecated] = MappingProxyType({})
 
 
+#: the module each public name of the core lives in. Importing this module costs next to
+#: nothing; a name's module is imported when the name is first used, so a plugin's
+#: ``from modular_server.plugin import hookimpl, PluginSpec`` (all the kernel needs to read it)
+#: loads neither FastAPI nor SQLAlchemy - the command line lists plugins without them.
+_ORIGINS: Mapping[str, str] = MappingProxyType(
+    {
+        **dict.fromkeys(("JsonAnswer", "json_bytes"), "modular_server.core.answers"),
+        **dict.fromkeys(("NAMING_CONVENTION", "Base", "UtcDateTime"), "modular_server.core.base"),
+        **dict.fromkeys(("ROWS_NOTED", "Database", "note_change", "publish_event"), "modular_server.core.database"),
+        **dict.fromkeys(("DatabaseDep", "ReadSession"), "modular_server.core.dependencies"),
+        **dict.fromkeys(
+            (
+                "PROBLEM_MEDIA_TYPE",
+                "Conflict",
+                "NotFound",
+                "Problem",
+                "Unprocessable",
+                "duplicate",
+                "problem_body",
+                "problem_response",
+                "still_referenced",
+            ),
+            "modular_server.core.errors",
+        ),
+        **dict.fromkeys(
+            ("PluginHostView", "database_of", "host_of", "runtime_of", "settings_of"), "modular_server.core.host"
+        ),
+        **dict.fromkeys(("IdempotencyKey", "run_idempotent"), "modular_server.core.idempotency"),
+        **dict.fromkeys(("decimal_json_schema", "exact_decimal"), "modular_server.core.openapi_decimals"),
+        **dict.fromkeys(
+            ("DEFAULT_LIMIT", "MAX_LIMIT", "Page", "PageRequest", "Pagination"), "modular_server.core.pagination"
+        ),
+        **dict.fromkeys(("Periodic", "every"), "modular_server.core.periodic"),
+        **dict.fromkeys(("RedisBreaker",), "modular_server.core.redis_breaker"),
+        **dict.fromkeys(("labelled", "nested", "nested_rows", "plain_rows"), "modular_server.core.rows"),
+        **dict.fromkeys(("bearer_token",), "modular_server.core.security"),
+        **dict.fromkeys(("PluginSettings",), "modular_server.settings.plugin_base"),
+    }
+)
+#: public names that differ from the attribute they stand for: ``name -> (module, attribute)``
+_RENAMED: Mapping[str, tuple[str, str]] = MappingProxyType({"ServerSettings": ("modular_server.settings", "Settings")})
+#: every other name of ``__all__`` is part of the plugin contract, re-exported from here
+_CONTRACT = "modular_server.hooks"
+
+
+def _origin(name: str) -> tuple[str, str] | None:
+    """``(module, attribute)`` of public ``name``; None for a name that is not public."""
+    if name in _RENAMED:
+        return _RENAMED[name]
+    if name in _ORIGINS:
+        return _ORIGINS[name], name
+    return (_CONTRACT, name) if name in __all__ else None
+
+
+def _resolve(name: str) -> Any:
+    """Import public ``name`` from where it lives and keep it here (the next access is a plain
+    attribute lookup, as with an eager import)."""
+    origin = _origin(name)
+    if origin is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(origin[0]), origin[1])
+    globals()[name] = value
+    return value
+
+
 def __getattr__(name: str) -> Any:
-    """Resolve a deprecated name to its replacement, with a DeprecationWarning."""
+    """A public name on first use (PEP 562); a deprecated name resolves to its replacement,
+    with a DeprecationWarning."""
     entry = DEPRECATED.get(name)
     if entry is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return _resolve(name)
     warnings.warn(
         f"modular_server.plugin.{name} is deprecated and will be removed in {entry.removed_in}; "
         f"use modular_server.plugin.{entry.replacement}",
         DeprecationWarning,
         stacklevel=2,
     )
-    return globals()[entry.replacement]
+    return _resolve(entry.replacement)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -73,14 +73,44 @@ def test_help_still_lists_every_plugin_command(database_url, tmp_path):
 @pytest.mark.parametrize(
     "args", [["plugins"], ["plugins", "graph"], ["db", "current"], ["keys", "create", "ops", "--replace", "--quiet"]]
 )
-def test_everyday_commands_import_neither_scikit_learn_nor_routes(database_url, tmp_path, args):
+def test_everyday_commands_import_neither_scikit_learn_nor_routes_nor_the_web_framework(database_url, tmp_path, args):
     env = _env(database_url)
     assert run(["db", "upgrade"], env, tmp_path).returncode == 0
     modules = _imported(args, env, tmp_path)
     assert not {m for m in modules if m.split(".")[0] in ("sklearn", "joblib", "uvicorn")}
     assert _routes_of_plugins(modules) == set()
+    # none of them serves a request: no web framework (the data layer is built without one)
+    assert not {m.split(".")[0] for m in modules} & {"fastapi", "starlette"}
+    assert "modular_server.core.app" not in modules
     if args[0] == "plugins":
-        assert "modular_server.core.app" not in modules and "alembic" not in modules
+        assert "alembic" not in modules
+        # the plugins read the public API lazily: listing them needs no engine
+        assert not {m.split(".")[0] for m in modules} & {"aiosqlite", "asyncpg"}
+        assert "modular_server.core.database" not in modules
+
+
+#: imports the public API and every first-party plugin package as the kernel does, then reports
+#: the heavy packages that came with them
+PLUGIN_IMPORT_PROBE = """
+import importlib, json, sys
+import modular_server.plugin
+for name in sys.argv[1:]:
+    importlib.import_module(f"modular_server.plugins.{name}")
+heavy = ("fastapi", "starlette", "sqlalchemy", "pydantic_settings", "sklearn", "joblib")
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in heavy)))
+"""
+
+
+def test_the_public_api_and_the_plugin_packages_import_no_heavy_dependency(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", PLUGIN_IMPORT_PROBE, *FIRST_PARTY],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
 
 
 def test_a_plugin_command_runs_with_the_plugins_loaded(database_url, tmp_path):

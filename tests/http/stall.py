@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import DatabaseDep, ReadSession
+from modular_server.core.dependencies import DatabaseDep, ReadSession
 from modular_server.hooks import PluginSpec, hookimpl
 
 PLUGIN = PluginSpec(name="stall", version="1.0.0", prefixes=("/api/v1/stall",))

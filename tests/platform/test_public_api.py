@@ -43,6 +43,17 @@ def test_every_documented_name_imports_and_has_one_line_of_docs():
     assert set(plugin.__all__) <= set(namespace)
 
 
+def test_every_public_name_is_resolved_lazily_from_where_it_lives():
+    # each name of __all__ has an origin (imported on first use); nothing else is resolved
+    assert set(plugin._ORIGINS) | set(plugin._RENAMED) < set(plugin.__all__)
+    hooks = importlib.import_module(plugin._CONTRACT)
+    for name in set(plugin.__all__) - set(plugin._ORIGINS) - set(plugin._RENAMED):
+        assert name in hooks.__all__, f"{name} has no origin"
+    assert set(plugin.__all__) <= set(dir(plugin))
+    assert plugin.ServerSettings is importlib.import_module("modular_server.settings").Settings
+    assert plugin.IdempotencyKey is importlib.import_module("modular_server.core.idempotency").IdempotencyKey
+
+
 def test_the_stability_promise_is_written_down():
     text = DOC.read_text(encoding="utf-8")
     assert "## Stability promise" in text

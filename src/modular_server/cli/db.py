@@ -12,7 +12,7 @@ from modular_server.cli.session import Session
 from modular_server.core.migrator import HistoryStatus
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from modular_server.core.data import DataLayer
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -30,21 +30,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
-    # migrations need the plugins' models and histories, not their routers
-    app = session.app(routes=False)
+    # migrations need the plugins' models and histories, not their routers nor the web framework
+    data = session.data()
     if args.action == "revision":
-        return _revision(args, app)
+        return _revision(args, data)
 
     async def work() -> int:
         try:
             if args.action == "check":
-                return await _check(args, app)
-            migrator = app.state.migrator
+                return await _check(args, data)
+            migrator = data.migrator
             statuses = await (migrator.upgrade() if args.action == "upgrade" else migrator.status())
             _print_statuses(statuses, args.json)
             return 0
         finally:
-            await app.state.db.dispose()
+            await data.db.dispose()
 
     return asyncio.run(work())
 
@@ -67,8 +67,8 @@ def _print_statuses(statuses: list[HistoryStatus], as_json: bool) -> None:
         out.print(line(f"{status.name:16} {current:24} head {','.join(status.heads)}  ", mark))
 
 
-async def _check(args: argparse.Namespace, app: FastAPI) -> int:
-    drift = await app.state.migrator.drift()
+async def _check(args: argparse.Namespace, data: DataLayer) -> int:
+    drift = await data.migrator.drift()
     if args.json:
         items = [{"history": name, **diff.as_dict()} for name, diffs in drift.items() for diff in diffs]
         print_json({"ok": not drift, "drift": items})
@@ -82,17 +82,17 @@ async def _check(args: argparse.Namespace, app: FastAPI) -> int:
     return 1 if drift else 0
 
 
-def _revision(args: argparse.Namespace, app: FastAPI) -> int:
+def _revision(args: argparse.Namespace, data: DataLayer) -> int:
     if not args.plugin:
         raise CliError("db revision needs --plugin NAME (the history that gets the revision)")
-    record: Any = None if args.plugin == "core" else known_plugin(app.state.host, args.plugin)
+    record: Any = None if args.plugin == "core" else known_plugin(data.host, args.plugin)
     if record is not None and not record.state.serving:
         raise CliError(f"plugin {args.plugin!r} is {record.state.value}: {record.reason}")
     if record is not None and record.migrations is None:
         raise CliError(
             f"plugin {args.plugin!r} has no migration history; return its versions folder from migration_locations"
         )
-    path = app.state.migrator.revision(args.plugin, args.message, autogenerate=not args.empty)
+    path = data.migrator.revision(args.plugin, args.message, autogenerate=not args.empty)
     if args.json:
         print_json({"history": args.plugin, "path": str(path) if path else None})
     else:

@@ -12,7 +12,7 @@ from modular_server.cli.output import CliError, console, line, literal, print_js
 from modular_server.cli.session import Session
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from modular_server.core.data import DataLayer
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -30,22 +30,20 @@ def run(args: argparse.Namespace, session: Session) -> int:
     if args.action in ("create", "revoke") and not args.name:
         raise CliError(f"keys {args.action} needs a name")
     # keys live in the core's tables: only the core's schema must be current; no plugin is loaded
-    app = session.app(plugins=False)
+    data = session.data(plugins=False)
 
     async def main() -> int:
         try:
-            await app.state.migrator.ensure_current(app.state.settings.migrate_on_startup)
-            return await _work(args, app)
+            await data.migrator.ensure_current(data.settings.migrate_on_startup)
+            return await _work(args, data)
         finally:
-            await app.state.db.dispose()
-            if app.state.redis is not None:
-                await app.state.redis.aclose()
+            await data.db.dispose()
 
     return asyncio.run(main())
 
 
-async def _work(args: argparse.Namespace, app: FastAPI) -> int:
-    keys = app.state.keys
+async def _work(args: argparse.Namespace, data: DataLayer) -> int:
+    keys = data.keys
     out = console()
     if args.action == "create":
         issued = await keys.create(args.name, args.scope, replace=args.replace)

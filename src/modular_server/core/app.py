@@ -14,21 +14,19 @@ from fastapi.openapi.utils import get_openapi
 
 from modular_server import __version__
 from modular_server.core import docs, health, system
-from modular_server.core.database import Database
+from modular_server.core.data import build_data_layer
 from modular_server.core.errors import PROBLEM_BASE, PROBLEM_TYPES, install_error_handlers
 from modular_server.core.limits import BodySizeLimit
 from modular_server.core.logs import configure_logging
 from modular_server.core.middleware import API_PREFIX, RequestLifecycle
-from modular_server.core.migrator import Migrator
 from modular_server.core.openapi_ids import readable_operation_ids
 from modular_server.core.openapi_links import add_links
 from modular_server.core.openapi_problem import merged_error_response, problem_schema
 from modular_server.core.pagination import Cursors
-from modular_server.core.plugins import PluginHost
 from modular_server.core.ratelimit import RateLimiter
 from modular_server.core.redis_breaker import RedisBreaker
 from modular_server.core.secret import require_own_secret, secret_key
-from modular_server.core.security import ApiKeyAuthentication, KeyStore
+from modular_server.core.security import ApiKeyAuthentication
 from modular_server.core.sources import PluginSource, discover_entry_points
 from modular_server.hooks.policy import scope_of
 from modular_server.settings import Settings
@@ -51,13 +49,9 @@ def create_app(
     enabled plugin cannot be loaded.
     """
     settings = settings or Settings()
-    host = PluginHost(settings, routes=routes)
     found = list(discover_entry_points() if sources is None else sources) + list(extra_sources)
-    host.load(found)
-    host.raise_if_strict()
-
-    db = Database(settings, host)
-    migrator = Migrator(db, host)
+    data = build_data_layer(settings, found, routes=routes)
+    host, db, migrator = data.host, data.db, data.migrator
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -93,7 +87,7 @@ def create_app(
     app.state.host = host
     app.state.db = db
     app.state.migrator = migrator
-    app.state.keys = KeyStore(db, settings.api_key_cache_seconds)
+    app.state.keys = data.keys
     app.state.cursors = Cursors(secret_key(settings))
 
     # Routes are added flat (not through include_router): the middleware resolves each

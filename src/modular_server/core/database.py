@@ -1,7 +1,7 @@
 """One data layer: the engine and sessions owned by the app, and the query and commit
 lifecycles turned into hooks.
 
-* Reads use :meth:`Database.session` (FastAPI dependency :data:`ReadSession`).
+* Reads use :meth:`Database.session` (FastAPI dependency :data:`~modular_server.core.dependencies.ReadSession`).
 * Writes go through :meth:`Database.transaction`, which serializes writers on SQLite
   (``BEGIN IMMEDIATE`` plus an in-process lock, so no "database is locked"), retries on
   serialization failures and deadlocks, and commits before returning - so after the handler
@@ -16,9 +16,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from fastapi import Depends, Request
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -42,8 +41,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("modular_server.database")
 T = TypeVar("T")
 
-# Base is re-exported: plugins import it from here, next to the sessions they use.
-__all__ = ["ROWS_NOTED", "Base", "Database", "DatabaseDep", "ReadSession", "note_change", "publish_event"]
+# Base is re-exported: plugins import it from here, next to the sessions they use. The FastAPI
+# dependencies (ReadSession, DatabaseDep) are in core.dependencies: this module loads no web
+# framework, so the command line's `keys` and `db` work without one.
+__all__ = ["ROWS_NOTED", "Base", "Database", "note_change", "publish_event"]
 
 AUDIT_TABLE = "audit_log"
 _CHANGES = "modular_server.changes"
@@ -364,21 +365,3 @@ def _retryable(exc: DBAPIError) -> bool:
         return True
     text = str(exc.orig).lower()
     return "database is locked" in text or "deadlock" in text or "could not serialize" in text
-
-
-# --- FastAPI dependencies ------------------------------------------------------------------
-
-
-async def get_database(request: Request) -> Database:  # async: no hop to the thread pool
-    return request.app.state.db
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """Reads of safe methods may go to a read replica; anything else reads the primary."""
-    reading = request.method in ("GET", "HEAD")
-    async with request.app.state.db.session(replica=reading, autocommit=reading) as session:
-        yield session
-
-
-DatabaseDep = Annotated[Database, Depends(get_database)]
-ReadSession = Annotated[AsyncSession, Depends(get_session)]

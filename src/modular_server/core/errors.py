@@ -12,18 +12,20 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import orjson
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
 
 from modular_server.hooks.context import current_request
+
+if TYPE_CHECKING:
+    # The web framework is imported where an answer is built: the data layer raises these
+    # problems from command-line tools (`keys`, `db`) that load no FastAPI.
+    from fastapi import FastAPI, Request
+    from starlette.responses import Response
 
 log = logging.getLogger("modular_server.errors")
 
@@ -268,6 +270,8 @@ def problem_body(
 
 
 def problem_response(status: int, detail: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Response:
+    from starlette.responses import Response
+
     return Response(
         problem_body(status, detail, **kwargs), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
     )
@@ -279,6 +283,8 @@ def _from_problem(_request: Request, exc: Exception) -> Response:
 
 
 def _from_http(_request: Request, exc: Exception) -> Response:
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
     assert isinstance(exc, StarletteHTTPException)
     if isinstance(exc.__cause__, RecursionError):
         # FastAPI turns any failure of reading the JSON body into a generic 400
@@ -299,6 +305,8 @@ def validation_errors(raw: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def _from_validation(_request: Request, exc: Exception) -> Response:
+    from fastapi.exceptions import RequestValidationError
+
     assert isinstance(exc, RequestValidationError)
     errors = validation_errors(exc.errors())
     detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
@@ -450,6 +458,9 @@ def _from_unexpected(_request: Request, exc: Exception) -> Response:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
     app.add_exception_handler(Problem, _from_problem)
     app.add_exception_handler(StarletteHTTPException, _from_http)
     app.add_exception_handler(RequestValidationError, _from_validation)

@@ -12,10 +12,10 @@ import contextvars
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
-from starlette.applications import Starlette
-from starlette.requests import HTTPConnection
-
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import HTTPConnection
+
     from modular_server.core.database import Database
 
 T = TypeVar("T")
@@ -50,10 +50,17 @@ class PluginHostView(Protocol):
         ...
 
 
+def _app_of(owner: Starlette | HTTPConnection) -> Starlette:
+    """The app itself, or the app serving a request (its ASGI scope names it). Told apart by
+    the scope, not by ``isinstance``: plugins import this module when the kernel reads them,
+    and reading them must not import the web framework."""
+    scope = getattr(owner, "scope", None)
+    return cast("Starlette", scope["app"] if scope is not None else owner)
+
+
 def host_of(owner: Starlette | HTTPConnection) -> PluginHostView:
     """The plugin host of an app, or of the app serving a request."""
-    app = owner.app if isinstance(owner, HTTPConnection) else owner
-    return cast(PluginHostView, app.state.host)
+    return cast(PluginHostView, _app_of(owner).state.host)
 
 
 def runtime_of(owner: Starlette | HTTPConnection, name: str, kind: type[T]) -> T:
@@ -78,5 +85,4 @@ def settings_of(owner: Starlette | HTTPConnection, name: str, kind: type[T]) -> 
 def database_of(owner: Starlette | HTTPConnection) -> Database:
     """The app's :class:`Database`, for work outside a request (startup, background jobs,
     health checks); inside a route, take ``ReadSession`` or ``DatabaseDep`` instead."""
-    app = owner.app if isinstance(owner, HTTPConnection) else owner
-    return cast("Database", app.state.db)
+    return cast("Database", _app_of(owner).state.db)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import Request
+from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +38,31 @@ def _request_hash(payload: Any) -> str:
         # it as out of range later), so such a body is hashed by the standard library instead
         canonical = json.dumps(encoded, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     return hashlib.sha256(canonical).hexdigest()
+
+
+async def _idempotency_key(  # async: a plain def would cost every write a hop to the thread pool
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description=(
+                f"optional, 1 to {MAX_KEY_LENGTH} characters: a retry with the same key and body replays the "
+                "first answer (header `Idempotent-Replayed: true`) and books nothing; the same key with "
+                "another body is refused (422)"
+            ),
+            examples=["3f9c2b1e-7d4a-4e0b-9a57-0c1d2e3f4a5b"],
+            # documented, not enforced here: run_idempotent answers a bad key with its own 400
+            json_schema_extra={"anyOf": [{"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH}]},
+        ),
+    ] = None,
+) -> str | None:
+    # Declares the header for OpenAPI only: run_idempotent reads and checks it (400 when malformed).
+    return key
+
+
+#: ``dependencies=[IdempotencyKey]`` on every route that calls :func:`run_idempotent`: declares
+#: the optional ``Idempotency-Key`` header parameter in the OpenAPI description, in one place.
+IdempotencyKey = Depends(_idempotency_key)
 
 
 def _json_response(status: int, body: bytes, replayed: bool) -> Response:

@@ -253,7 +253,9 @@ class PluginLoader:
                         f"fix MODULAR_SERVER_{record.name.upper()}__* or the [{record.name}] table",
                     )
                     return
-        from modular_server.core.database import Base
+        # the core's own tables are mapped first (a plugin's model may refer to them); the
+        # models module, not the database layer: listing plugins needs no engine nor FastAPI
+        from modular_server.core.models import Base
 
         with self.phase(record, "setup"):
             # whatever fails from here on, what the plugin mapped is removed again
@@ -324,7 +326,7 @@ class PluginLoader:
     def _own_tables(self, record: PluginRecord, modules: list[ModuleType]) -> None:
         """Record the tables of ``modules`` as ``record``'s; configure the mappers now, so a
         broken relationship fails this plugin and not a later one."""
-        from modular_server.core.database import Base
+        from modular_server.core.models import Base
 
         tables = set(_tables_of(modules, Base.registry.mappers))
         for table in sorted(tables):

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from cachetools import TTLCache
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import Headers
 
 from modular_server.core.errors import Conflict, NotFound, Unprocessable
 from modular_server.core.models import ApiKey
@@ -27,6 +26,7 @@ from modular_server.hooks import Principal, hookimpl
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from starlette.datastructures import Headers
 
     from modular_server.core.database import Database
 

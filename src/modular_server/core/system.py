@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from modular_server.core.database import ReadSession
+from modular_server.core.dependencies import ReadSession
 from modular_server.core.models import AuditEntry
 from modular_server.core.pagination import Page, Pagination
 from modular_server.core.states import PluginState

@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import ROWS_NOTED, ReadSession, note_change
+from modular_server.core.database import ROWS_NOTED, note_change
+from modular_server.core.dependencies import ReadSession
 from modular_server.core.errors import NotFound
 from modular_server.hooks import Change, cached
 from tests.cache.kiosk.models import Posten, Sorte, Vorrat

@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import DatabaseDep, ReadSession
+from modular_server.core.dependencies import DatabaseDep, ReadSession
 from tests.fakes.conventional.models import Gadget
 
 router = APIRouter(prefix="/api/v1/gadgets")

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import DatabaseDep, ReadSession, note_change, publish_event
+from modular_server.core.database import note_change, publish_event
+from modular_server.core.dependencies import DatabaseDep, ReadSession
 from modular_server.core.errors import Conflict, NotFound
 from modular_server.hooks import Change, DomainEvent, requires_scope
 from tests.fakes.widgets.models import FakeWidget, FakeWidgetGroup

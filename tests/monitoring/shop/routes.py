@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.core.database import ReadSession
+from modular_server.core.dependencies import ReadSession
 from tests.monitoring.shop.models import MonCategory, MonWidget
 
 router = APIRouter(prefix="/api/v1/monshop")
