@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from modular_server.plugins.anomaly import detector
 from modular_server.plugins.anomaly.models import AnomalyJob
 from modular_server.plugins.anomaly.runtime import AnomalyRuntime
 from modular_server.testing import BOTH, RunningApp, eventually
-from tests.anomaly.support import runtime_of, warehouse
+from tests.anomaly.support import models, runtime_of, train, warehouse
 from tests.support.apps import AppFactory
 from tests.support.rows import insert_rows
 
@@ -224,3 +225,19 @@ async def test_jobs_left_by_a_gone_process_are_interrupted(anomaly_app: AppFacto
         stale = (await later.client.get(f"/api/v1/anomalies/jobs/{alive}")).json()
         assert stale["status"] == "interrupted" and "no sign of life" in stale["error"]
         await runtime_of(later).jobs_done()
+
+
+async def test_the_trained_models_are_kept_in_memory(anomaly_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job rescores with the models it has just fitted: their files are written, not read back."""
+    async with anomaly_app() as running:
+        artikel_ids, ort = await warehouse(running, ["Obst"] * 3)
+        await insert_rows(running, "lagerbewegung", generate(artikel_ids, ort).rows)
+        await runtime_of(running).idle()
+        read: list[str] = []
+        monkeypatch.setattr(detector, "load", lambda directory, name: read.append(name))
+        job = await train(running, rescore=True)
+        assert job["models_trained"] == 1 and job["anomalies_found"] > 0
+        assert read == []
+        runtime = runtime_of(running)
+        stored = {m["key"] for m in await models(running)}
+        assert set(runtime.models) == stored and (runtime.directory / runtime._files["kategorie:Obst"]).is_file()

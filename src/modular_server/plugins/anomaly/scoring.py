@@ -1,4 +1,4 @@
-"""Judging movements with the trained models: one ``score_samples`` call per model for a whole
+"""Judging movements with the trained models: one scoring call per model for a whole
 chunk of movements. Pure computation, run in a worker thread by the runtime."""
 
 from __future__ import annotations
