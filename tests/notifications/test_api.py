@@ -3,10 +3,14 @@ keyset pagination, marked read one by one or all at once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from modular_server.hooks import DomainEvent
+from modular_server.plugins.notifications import service
 from modular_server.testing import BOTH
 from tests.notifications.support import publish, runtime_of
 from tests.support.apps import AppFactory
@@ -102,3 +106,37 @@ async def test_read_scope_lists_but_cannot_administer_webhooks(notifications_app
         assert (await writer.get("/api/v1/notifications/webhooks")).status_code == 403
         r = await writer.post("/api/v1/notifications/webhooks", json={"url": "http://x", "event_types": ["*"]})
         assert r.status_code == 403
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_a_burst_of_events_is_stored_together_and_a_bad_one_costs_no_other(
+    notifications_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with notifications_app() as running:
+        runtime = runtime_of(running)
+        stored_in: list[int] = []  # events per store() call
+        real_store = runtime.store
+
+        async def counted(events: Sequence[DomainEvent]) -> int:
+            stored_in.append(len(events))
+            return await real_store(events)
+
+        async def refuses_one(session: AsyncSession, event: DomainEvent) -> service.Stored | None:
+            if event.payload.get("nummer") == "BAD":
+                raise RuntimeError("cannot be stored")
+            return await store_one(session, event)
+
+        store_one = service.store
+        monkeypatch.setattr(runtime, "store", counted)
+        monkeypatch.setattr(service, "store", refuses_one)
+        for n in range(20):  # offered while the storing task waits for the loop: one burst
+            runtime.offer(
+                DomainEvent(type="charge.zurueckgerufen", payload={**RECALL, "charge_id": n, "nummer": f"L-{n}"})
+            )
+        runtime.offer(DomainEvent(type="charge.zurueckgerufen", payload={**RECALL, "charge_id": 99, "nummer": "BAD"}))
+        await runtime.drained()
+
+        items = (await running.client.get("/api/v1/notifications", params={"limit": 100})).json()["items"]
+        assert sorted(n["link"] for n in items) == sorted(f"/api/v1/chargen/{n}" for n in range(20))
+        # the burst went as one transaction; it failed on the bad event, then each went alone
+        assert stored_in[0] == 21 and stored_in[1:] == [1] * 21, stored_in

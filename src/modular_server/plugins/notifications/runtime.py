@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from modular_server.plugins.notifications.settings import NotificationsSettings
 
 log = logging.getLogger("modular_server.notifications")
+#: queued events stored in one transaction at most
+STORE_BATCH = 500
 
 
 class NotificationsRuntime:
@@ -85,14 +87,28 @@ class NotificationsRuntime:
         await self.events.join()
 
     async def _store_events(self) -> None:
+        """Store what is queued, up to STORE_BATCH events in one transaction: a burst of events
+        (a rescoring job's anomalies, a batch booking's) was one transaction each."""
         while True:
-            event = await self.events.get()
+            taken = [await self.events.get()]
+            while len(taken) < STORE_BATCH and not self.events.empty():
+                taken.append(self.events.get_nowait())
             try:
-                await self.store([event])
-            except Exception:
-                log.exception("notifications: storing event %s failed", event.type)
+                await self._store_taken(taken)
             finally:
-                self.events.task_done()
+                for _ in taken:
+                    self.events.task_done()
+
+    async def _store_taken(self, events: list[DomainEvent]) -> None:
+        try:
+            await self.store(events)
+        except Exception:
+            if len(events) == 1:
+                log.exception("notifications: storing event %s failed", events[0].type)
+                return
+            # one event that cannot be stored must not cost the others theirs
+            for event in events:
+                await self._store_taken([event])
 
     async def store(self, events: Sequence[DomainEvent]) -> int:
         """Store ``events`` in one transaction; new notifications go to the streams and webhooks.

@@ -22,6 +22,10 @@ from modular_server.plugins.notifications.settings import NotificationsSettings
 MAX_ERROR_LENGTH = 500
 
 
+#: the webhook targets, kept in ``session.info`` for the rest of its transaction
+_TARGETS = "notifications.webhook_targets"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -80,7 +84,11 @@ def delivery_body(notification: Notification) -> str:
 
 
 async def _queue_deliveries(session: AsyncSession, notification: Notification) -> int:
-    targets = [t for t in await queries.webhook_targets(session) if wants(t, notification.type)]
+    # read once per transaction: a transaction that stores many events asks for them once
+    every = session.info.get(_TARGETS)
+    if every is None:
+        every = session.info[_TARGETS] = await queries.webhook_targets(session)
+    targets = [t for t in every if wants(t, notification.type)]
     if not targets:
         return 0
     body = delivery_body(notification)
