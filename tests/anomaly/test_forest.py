@@ -41,7 +41,9 @@ def test_fit_gives_the_forest_and_threshold_of_isolation_forest(contamination: f
         stats={},
         trained_at=TRAINED_AT,
     )
-    reference = IsolationForest(n_estimators=60, contamination=contamination, random_state=SEED, n_jobs=1)
+    reference = IsolationForest(
+        n_estimators=60, max_samples=128, contamination=contamination, random_state=SEED, n_jobs=1
+    )
     reference.fit(training)
     assert model.threshold == float(-reference.offset_)
     assert model.forest.offset_ == reference.offset_ and model.forest.contamination == contamination

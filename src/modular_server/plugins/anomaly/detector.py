@@ -59,7 +59,15 @@ def fit(
     rows = np.asarray(vectors, dtype=float)
     # fitted with "auto", the forest skips scoring its training data through score_samples; the
     # threshold at the contamination share is then taken from the same scores, computed faster
-    forest = IsolationForest(n_estimators=n_estimators, contamination="auto", random_state=SEED, n_jobs=1)
+    # max_samples below scikit-learn's 256 against masking; at most the rows there are
+    # (scikit-learn would warn and take them all)
+    forest = IsolationForest(
+        n_estimators=n_estimators,
+        max_samples=min(max_samples, len(rows)),
+        contamination="auto",
+        random_state=SEED,
+        n_jobs=1,
+    )
     forest.fit(rows)
     paths = ForestPaths.of(forest)
     if contamination != "auto":
