@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +17,7 @@ from modular_server.plugins.anomaly import queries, scoring
 from modular_server.plugins.anomaly.features import ArtikelActivity, Movement, sequence_features
 from modular_server.plugins.anomaly.models import ScoringPosition
 from modular_server.testing import BOTH, RunningApp
-from tests.anomaly.support import runtime_of, train, warehouse
+from tests.anomaly.support import book, runtime_of, train, warehouse
 from tests.support.apps import AppFactory
 from tests.support.rows import insert_rows
 
@@ -127,3 +127,19 @@ async def test_without_models_new_movements_are_passed_without_reading_them(
         # no model: the movements were not read (a full ledger at the first start cost a walk through it)
         assert not any("FROM lagerbewegung JOIN artikel" in s for s in seen), seen
         assert runtime_of(running).models == {}
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_a_burst_of_bookings_is_scored_in_one_round(anomaly_app: AppFactory, backend: str) -> None:
+    """A steady stream of bookings used to cost a scoring round (position, models, a
+    transaction) per booking on the server; the delay gathers a burst into one round."""
+    async with anomaly_app(scoring_delay_seconds=3) as running:
+        artikel_ids, ort = await warehouse(running, ["Obst"] * 3)
+        await runtime_of(running).idle()  # the start's catch-up round
+        with every_statement(running) as seen:
+            booked = [await book(running, artikel_ids[i % 3], ort, "1", datetime.now(UTC)) for i in range(12)]
+            await runtime_of(running).idle()
+        rounds = [s for s in seen if "FROM anomaly_model" in s]
+        assert len(rounds) == 1, rounds
+        async with running.app.state.db.session() as session:
+            assert await queries.position(session, "lagerbewegung") == max(booked)

@@ -201,9 +201,12 @@ class AnomalyRuntime:
     async def _score_queued(self) -> None:
         while True:
             taken = [await self.queue.get()]
-            while not self.queue.empty():
-                taken.append(self.queue.get_nowait())
             try:
+                if self.settings.scoring_delay_seconds:
+                    # a burst of bookings becomes one round, not one round per booking
+                    await asyncio.sleep(self.settings.scoring_delay_seconds)
+                while not self.queue.empty():
+                    taken.append(self.queue.get_nowait())
                 await self.score_new([i for i in taken if i is not None])
                 self.last_error = None
             except Exception as exc:  # the position did not move: the next round tries again

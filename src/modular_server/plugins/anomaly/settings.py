@@ -45,3 +45,8 @@ class AnomalySettings(PluginSettings):
     #: live scoring keeps the recent activity of this many artikel in memory (a few KB each), so
     #: a new movement of one of them needs no history read
     scoring_cache_artikel: int = Field(default=10_000, ge=0)
+    #: live scoring waits this long after a commit before its round, so that one round (its
+    #: reads, its thread hop, its transaction) serves every movement committed meanwhile; with
+    #: 0 every booking of a steady stream paid for a round of its own, several statements and a
+    #: transaction on the server next to the booking's. Anomalies show up this much later.
+    scoring_delay_seconds: float = Field(default=0.25, ge=0, le=60)
