@@ -5,6 +5,11 @@ Every command runs ``ROUNDS`` times, interleaved (A B C ... A B C ...) so that t
 machine's drifts hit all alike; the median decides. The commands work on a SQLite database of
 their own in a temporary directory, with the plugins the ``modular-server`` distribution ships
 (the product, not whatever else the environment has installed).
+
+With a ``baseline`` (the ``src`` folder of another checkout, e.g. from ``git archive``) every
+command also runs from that source, in the same rounds: a before/after comparison that the
+machine's drifts cannot tilt. The baseline shares the environment's installed distribution (its
+entry points and dependencies); only ``modular_server`` itself is imported from the baseline.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ COMMANDS = (
 class Timing:
     command: Command
     seconds: list[float] = field(default_factory=list)
+    #: the environment this command runs in (the baseline's puts its source first)
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def median(self) -> float:
@@ -65,6 +72,11 @@ class Timing:
         }
 
 
+def baseline_environment(env: dict[str, str], source: Path) -> dict[str, str]:
+    """``env`` with ``source`` (a checkout's ``src``) ahead of the installed modular_server."""
+    return env | {"PYTHONPATH": os.pathsep.join(filter(None, [str(source.resolve()), env.get("PYTHONPATH")]))}
+
+
 def environment(work_dir: Path) -> dict[str, str]:
     return os.environ | {
         "MODULAR_SERVER_DATABASE_URL": f"sqlite+aiosqlite:///{work_dir / 'cli.db'}",
@@ -81,20 +93,27 @@ def _run(argv: tuple[str, ...], env: dict[str, str], cwd: Path) -> float:
     return time.perf_counter() - started
 
 
-def measure(rounds: int = ROUNDS) -> dict[str, Any]:
+def measure(rounds: int = ROUNDS, baseline: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="modular-cli-") as directory:
         work_dir = Path(directory)
         env = environment(work_dir)
         # the database exists and is migrated: `db current` and `keys create` find their tables
         _run(("-m", "modular_server", "db", "upgrade"), env, work_dir)
-        timings = [Timing(command) for command in COMMANDS]
+        timings = [Timing(command, env=env) for command in COMMANDS]
+        before: list[Timing] = []
+        if baseline is not None:
+            old_env = baseline_environment(env, baseline)
+            before = [Timing(command, env=old_env) for command in COMMANDS if command is not FLOOR]
         for _ in range(rounds):
-            for timing in timings:
-                timing.seconds.append(_run(timing.command.argv, env, work_dir))
+            for timing in [*timings, *before]:
+                timing.seconds.append(_run(timing.command.argv, timing.env, work_dir))
     floor = timings[0].median
-    return {
+    result: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "python": sys.version.split()[0],
         "rounds": rounds,
         "commands": [timing.as_dict(floor) for timing in timings],
     }
+    if baseline is not None:
+        result["baseline"] = {"source": str(baseline), "commands": [timing.as_dict(floor) for timing in before]}
+    return result

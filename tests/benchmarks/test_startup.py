@@ -22,3 +22,16 @@ def test_one_round_times_every_command_against_the_interpreter(tmp_path: Path) -
     assert [p.name for p in paths] == ["cli-latest.json", "cli-latest.md"]
     text = (tmp_path / "cli-latest.md").read_text()
     assert "| `modular-server --help` |" in text and ("| yes |" in text or "| **no** |" in text)
+
+
+def test_a_baseline_runs_every_command_from_its_own_source_in_the_same_rounds(tmp_path: Path) -> None:
+    # the working tree's own source as the baseline: what is tested is that each command also
+    # runs from the given folder and is reported beside the current one
+    source = Path(__file__).resolve().parents[2] / "src"
+    result = measure(rounds=1, baseline=source)
+    assert result["baseline"]["source"] == str(source)
+    names = [row["command"] for row in result["baseline"]["commands"]]
+    assert names == [command.name for command in COMMANDS if command is not FLOOR]
+    text = report.markdown(result)
+    assert f"from the baseline `{source}`" in text
+    assert "| `modular-server db current` |" in text.split("| command (baseline) |")[1]

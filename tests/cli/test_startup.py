@@ -89,6 +89,29 @@ def test_everyday_commands_import_neither_scikit_learn_nor_routes_nor_the_web_fr
         assert "modular_server.core.database" not in modules
 
 
+#: what each command must leave unimported beyond the above: modules only other actions need
+NOT_NEEDED = {
+    # `db` looks a plugin up (cli.plugins) only for `db revision`
+    ("db", "current"): ("modular_server.cli.plugins", "modular_server.authoring", "rich.table"),
+    # create prints one line: the table of `keys list` is not drawn
+    ("keys", "create", "ops", "--replace"): ("rich.table", "modular_server.settings.errors"),
+    # JSON for machines: nothing of rich, and no explanation of settings that are valid
+    ("plugins", "--json"): ("rich", "modular_server.settings.errors"),
+}
+
+
+@pytest.mark.parametrize("args", list(NOT_NEEDED), ids=" ".join)
+def test_a_command_leaves_what_only_other_actions_need_unimported(database_url, tmp_path, args):
+    env = _env(database_url)
+    assert run(["db", "upgrade"], env, tmp_path).returncode == 0
+    modules = _imported(list(args), env, tmp_path)
+    assert not {m for m in modules if m.startswith(NOT_NEEDED[args])}
+
+
+def test_help_loads_the_explanation_of_settings_only_for_a_bad_one(database_url, tmp_path):
+    assert "modular_server.settings.errors" not in _imported(["--help"], _env(database_url), tmp_path)
+
+
 #: imports the public API and every first-party plugin package as the kernel does, then reports
 #: the heavy packages that came with them
 PLUGIN_IMPORT_PROBE = """

@@ -29,7 +29,6 @@ from modular_server.cli.session import Session
 from modular_server.core.logs import configure_logging
 from modular_server.settings import Settings
 from modular_server.settings.core import config_file_path
-from modular_server.settings.errors import describe_settings_error
 
 __all__ = ["build_parser", "main"]
 
@@ -115,6 +114,9 @@ def _settings() -> Settings:
     try:
         return Settings()
     except (ValidationError, SettingsError) as exc:
+        # the explanation of a bad setting is loaded only when there is one to explain
+        from modular_server.settings.errors import describe_settings_error
+
         raise CliError(f"invalid setting: {describe_settings_error(exc)}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise CliError(f"invalid setting: {config_file_path()} is not valid TOML: {exc}") from exc

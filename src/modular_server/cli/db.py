@@ -7,12 +7,11 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from modular_server.cli.output import CliError, console, line, literal, print_json
-from modular_server.cli.plugins import known_plugin
 from modular_server.cli.session import Session
-from modular_server.core.migrator import HistoryStatus
 
 if TYPE_CHECKING:
     from modular_server.core.data import DataLayer
+    from modular_server.core.migrator import HistoryStatus
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -85,6 +84,10 @@ async def _check(args: argparse.Namespace, data: DataLayer) -> int:
 def _revision(args: argparse.Namespace, data: DataLayer) -> int:
     if not args.plugin:
         raise CliError("db revision needs --plugin NAME (the history that gets the revision)")
+    # only `revision` names a plugin: the other actions do without the plugins command's
+    # module (its table printing and the authoring kit)
+    from modular_server.cli.plugins import known_plugin
+
     record: Any = None if args.plugin == "core" else known_plugin(data.host, args.plugin)
     if record is not None and not record.state.serving:
         raise CliError(f"plugin {args.plugin!r} is {record.state.value}: {record.reason}")

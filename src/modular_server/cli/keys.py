@@ -6,8 +6,6 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING
 
-from rich.table import Table
-
 from modular_server.cli.output import CliError, console, line, literal, print_json
 from modular_server.cli.session import Session
 
@@ -70,6 +68,9 @@ async def _work(args: argparse.Namespace, data: DataLayer) -> int:
             }
         )
     else:
+        # only the human-readable list draws a table: create and revoke print one line
+        from rich.table import Table
+
         table = Table(title="API keys")
         for column in ("name", "scope", "prefix", "created", "revoked"):
             table.add_column(column, overflow="fold")

@@ -13,8 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.table import Table
-
 from modular_server.authoring import command as new_plugin
 from modular_server.cli.output import CliError, console, line, literal, print_json
 from modular_server.cli.session import Session
@@ -97,6 +95,9 @@ def _list(args: argparse.Namespace, session: Session) -> int:
 
 
 def _print_table(items: Sequence[Mapping[str, Any]], checked: bool) -> None:
+    # here, not at the top: `plugins --json` and `db` (which looks plugins up) draw no table
+    from rich.table import Table
+
     title = "modular-server plugins" + (" (checked: migrations, startup, shutdown)" if checked else "")
     table = Table(title=title)
     for column in ("plugin", "state", "version", "requires", "reason / hint", "ms"):
