@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,8 +30,18 @@ HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 200
 
 
+def json_ready(value: Any) -> Any:
+    """``value`` as ``jsonable_encoder`` gives it: a pydantic model dumped in pydantic's compiled
+    core at once (``jsonable_encoder`` dumps it the same way and then walks the result again in
+    Python, one call per value - a fifth of a 100-movement batch booking's CPU); anything else
+    through ``jsonable_encoder``."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    return jsonable_encoder(value)
+
+
 def _request_hash(payload: Any) -> str:
-    encoded = jsonable_encoder(payload)
+    encoded = json_ready(payload)
     try:
         canonical = orjson.dumps(encoded, option=orjson.OPT_SORT_KEYS)
     except TypeError:
@@ -86,7 +97,7 @@ async def run_idempotent(
     key = request.headers.get(HEADER)
     if key is None:
         result = await db.transaction(work)
-        return _json_response(status_code, orjson.dumps(jsonable_encoder(result)), replayed=False)
+        return _json_response(status_code, orjson.dumps(json_ready(result)), replayed=False)
     if not key or len(key) > MAX_KEY_LENGTH:
         raise Problem(400, f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", slug="bad-idempotency-key")
     ctx = current_request()
@@ -118,7 +129,7 @@ async def run_idempotent(
         )
         session.add(record)
         await session.flush()  # takes the unique slot now: a concurrent duplicate waits here
-        body = orjson.dumps(jsonable_encoder(await work(session)))
+        body = orjson.dumps(json_ready(await work(session)))
         record.body = body
         return _json_response(status_code, body, replayed=False)
 

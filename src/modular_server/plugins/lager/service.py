@@ -89,12 +89,12 @@ async def _flush_referenced(session: AsyncSession, what: str, ident: int) -> Non
         raise still_referenced(what, ident, REFERENCED_BY) from exc
 
 
-async def book(session: AsyncSession, items: Sequence[BewegungIn], principal: str) -> list[Lagerbewegung]:
+async def book(session: AsyncSession, items: Sequence[BewegungIn], principal: str) -> list[booking.Booked]:
     planned, errors = await booking.plan(session, items)
     return await booking.apply(session, planned, principal, errors)
 
 
-async def storno(session: AsyncSession, bewegung_id: int, principal: str, bemerkung: str | None) -> Lagerbewegung:
+async def storno(session: AsyncSession, bewegung_id: int, principal: str, bemerkung: str | None) -> booking.Booked:
     """Reverse a movement once: the same quantity back, as a ``storno`` movement."""
     original = await session.get(Lagerbewegung, bewegung_id)
     if original is None:

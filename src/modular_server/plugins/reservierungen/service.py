@@ -10,12 +10,13 @@ retried by ``Database.transaction``. The CHECKs on ``bestand`` stay the last lin
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.plugin import Conflict, Database, DomainEvent, NotFound, Unprocessable, publish_event
@@ -218,18 +219,26 @@ async def expire(
     """Release active reservations past ``gueltig_bis`` - all, one artikel's, or the given
     ``ids`` - as ``abgelaufen`` (idempotent; at most ``limit`` per call). Rows another
     transaction holds are skipped: that one decides their fate."""
-    now = now or datetime.now(UTC)
-    query = select(Reservierung).where(Reservierung.status == "aktiv", Reservierung.gueltig_bis < now)
-    if artikel_id is not None:
-        query = query.where(Reservierung.artikel_id == artikel_id)
-    if ids is not None:
-        query = query.where(Reservierung.id.in_(ids))
-    due = list(await session.scalars(query.order_by(Reservierung.id).limit(limit).with_for_update(skip_locked=True)))
+    query = _due_select(by_artikel=artikel_id is not None, by_ids=ids is not None, limit=limit)
+    values = {"now": now or datetime.now(UTC), "artikel_id": artikel_id, "ids": list(ids or ())}
+    due = list(await session.scalars(query, values))
     if due:
         await _release(session, due, "abgelaufen")
         for reservierung in due:
             _event(session, events.RESERVIERUNG_ABGELAUFEN, [reservierung])
     return due
+
+
+@functools.cache
+def _due_select(*, by_artikel: bool, by_ids: bool, limit: int) -> Select[tuple[Reservierung]]:
+    """Built once per shape, values bound at execution (every reservation runs it: building it
+    per request cost more than running it)."""
+    query = select(Reservierung).where(Reservierung.status == "aktiv", Reservierung.gueltig_bis < bindparam("now"))
+    if by_artikel:
+        query = query.where(Reservierung.artikel_id == bindparam("artikel_id"))
+    if by_ids:
+        query = query.where(Reservierung.id.in_(bindparam("ids", expanding=True)))
+    return query.order_by(Reservierung.id).limit(limit).with_for_update(skip_locked=True)
 
 
 async def release_overdue_on_read(db: Database, rows: Sequence[ReservierungOut]) -> list[ReservierungOut]:
