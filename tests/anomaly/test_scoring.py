@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import event, update
 
 from modular_server.plugins.anomaly import queries, scoring
-from modular_server.plugins.anomaly.features import ArtikelActivity, Movement, sequence_features
+from modular_server.plugins.anomaly.features import Movement
+from modular_server.plugins.anomaly.featurize import Tail
 from modular_server.plugins.anomaly.models import ScoringPosition
 from modular_server.testing import BOTH, RunningApp
 from tests.anomaly.support import runtime_of, train, warehouse
@@ -22,6 +23,7 @@ from tests.support.apps import AppFactory
 from tests.support.rows import insert_rows
 
 from .dataset import generate
+from .reference_features import sequence_features
 
 
 def ledger_movements(artikel: int) -> list[Movement]:
@@ -56,7 +58,7 @@ def test_features_do_not_depend_on_how_the_ledger_is_cut(zone: ZoneInfo) -> None
 
     # live scoring: batches of 7 in id order, activities kept, or dropped and warmed up from history
     for keep in (10, 0):
-        activities: OrderedDict[int, ArtikelActivity] = OrderedDict()
+        activities: OrderedDict[int, Tail] = OrderedDict()
         live = {}
         for start in range(0, len(movements), 7):
             batch = movements[start : start + 7]
@@ -67,7 +69,7 @@ def test_features_do_not_depend_on_how_the_ledger_is_cut(zone: ZoneInfo) -> None
                 live[movement.id] = vector
         assert live == expected
 
-    # rescoring: (artikel_id, id) order in chunks of 50, the last artikel's activity carried over
+    # rescoring: (artikel_id, id) order in chunks of 50, the last artikel's tail carried over
     stream = scoring.Stream(zone)
     ordered = sorted(movements, key=lambda m: (m.artikel_id, m.id))
     rescored = {}
