@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modular_server.plugins.anomaly import featurize, scoring
-from modular_server.plugins.anomaly.features import TYPEN, Movement, local_time
+from modular_server.plugins.anomaly.features import TYPEN, History, Movement, local_time
 from modular_server.plugins.anomaly.wallclock import hour_and_weekday, wall_micros
 from tests.anomaly.reference_features import sequence_features
 
@@ -66,6 +66,10 @@ def reference(movements: list[Movement], zone: tzinfo) -> dict[int, list[float] 
     }
 
 
+def full_history(movements: list[Movement]) -> History:
+    return History(len(movements), movements)
+
+
 def by_artikel(movements: list[Movement]) -> list[Movement]:
     return sorted(movements, key=lambda m: (m.artikel_id, m.id))
 
@@ -93,7 +97,8 @@ def assert_live_equal(movements: list[Movement], zone: tzinfo, batch_size: int, 
         batch = movements[start : start + batch_size]
         first = batch[0].id
         histories = {
-            a: [m for m in movements if m.artikel_id == a and m.id < first] for a in {m.artikel_id for m in batch}
+            a: full_history([m for m in movements if m.artikel_id == a and m.id < first])
+            for a in {m.artikel_id for m in batch}
         }
         for movement, _, vector in scoring.vectors_of_new(tails, histories, [(m, None) for m in batch], zone, keep):
             live[movement.id] = vector

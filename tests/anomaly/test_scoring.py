@@ -10,11 +10,12 @@ from contextlib import contextmanager
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from sqlalchemy import event, update
 
-from modular_server.plugins.anomaly import queries, scoring
-from modular_server.plugins.anomaly.features import Movement
+from modular_server.plugins.anomaly import featurize, queries, scoring
+from modular_server.plugins.anomaly.features import HISTORY, History, Movement
 from modular_server.plugins.anomaly.featurize import Tail
 from modular_server.plugins.anomaly.models import ScoringPosition
 from modular_server.testing import BOTH, RunningApp
@@ -62,7 +63,11 @@ def test_features_do_not_depend_on_how_the_ledger_is_cut(zone: ZoneInfo) -> None
         live = {}
         for start in range(0, len(movements), 7):
             batch = movements[start : start + 7]
-            histories = {a: [m for m in by_artikel[a] if m.id < batch[0].id] for a in {m.artikel_id for m in batch}}
+            histories = {
+                a: History(len(h), h)
+                for a in {m.artikel_id for m in batch}
+                if (h := [m for m in by_artikel[a] if m.id < batch[0].id])
+            }
             for movement, _, vector in scoring.vectors_of_new(
                 activities, histories, [(m, None) for m in batch], zone, keep
             ):
@@ -129,3 +134,32 @@ async def test_without_models_new_movements_are_passed_without_reading_them(
         # no model: the movements were not read (a full ledger at the first start cost a walk through it)
         assert not any("FROM lagerbewegung JOIN artikel" in s for s in seen), seen
         assert runtime_of(running).models == {}
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_history_read_for_live_scoring_gives_the_tail_of_the_whole_history(
+    anomaly_app: AppFactory, backend: str
+) -> None:
+    """recent_history returns only the rows the features need: the tails built from them equal
+    those built from the artikel's last HISTORY movements, all of them."""
+    async with anomaly_app() as running:
+        artikel_ids, ort = await warehouse(running, ["Obst"] * 3)
+        ids = await insert_rows(running, "lagerbewegung", generate(artikel_ids, ort).rows)
+        ids += await insert_rows(running, "lagerbewegung", generate(artikel_ids, ort, seed=8).rows)
+        zone = ZoneInfo("Europe/Berlin")
+        async with running.app.state.db.session() as session:
+            for before in (ids[50], ids[400], max(ids) + 1):
+                reduced = await queries.recent_history(session, artikel_ids, before)
+                every = await queries.movements_by_artikel(session, None, before - 1, 10_000)
+                for artikel_id in artikel_ids:
+                    whole = [m for m in every if m.artikel_id == artikel_id][-HISTORY:]
+                    if not whole:
+                        assert artikel_id not in reduced
+                        continue
+                    assert len(reduced[artikel_id].movements) < len(whole) or len(whole) <= 41
+                    expected = featurize.tail_of(History(len(whole), whole), zone)
+                    got = featurize.tail_of(reduced[artikel_id], zone)
+                    assert expected is not None and got is not None
+                    assert (got.seen, got.older, got.typ) == (expected.seen, expected.older, expected.typ)
+                    for column in ("menge", "wall", "gap"):
+                        assert np.array_equal(getattr(got, column), getattr(expected, column), equal_nan=True)

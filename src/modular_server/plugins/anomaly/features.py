@@ -69,6 +69,17 @@ class Movement:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class History:
+    """An artikel's movements before a batch as far back as live scoring looks (its last
+    HISTORY): how many there are, and - oldest first - at least those the features of its next
+    movement need: the last RECENT + 1 (the one before them for the gap of the first) and the
+    last PER_TYPE of each type. All of them will do as well."""
+
+    seen: int
+    movements: list[Movement]
+
+
 def local_time(moment: datetime, zone: tzinfo) -> datetime:
     # SQLite hands back naive datetimes; they are stored in UTC
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -3,7 +3,7 @@
 Training, rescoring and live scoring all compute their vectors here, so they see the same
 numbers; the definition of each feature is the one documented in ``features.py`` (a test holds
 this computation equal to a movement-by-movement one over generated histories). Stepping
-through movements one by one in Python cost 12-20 us per movement, more than scoring them.
+through the movements one by one in Python cost more per movement than scoring them.
 
 The input is a list of movements ordered by (artikel_id, id). Each artikel may be preceded by a
 ``Tail``: what its next movement's features need from the movements before the chunk (rescoring
@@ -33,6 +33,7 @@ from modular_server.plugins.anomaly.features import (
     USUAL_QUANTITY_BAND,
     USUAL_WEEKDAY_SHARE,
     WARMUP,
+    History,
     Movement,
 )
 from modular_server.plugins.anomaly.wallclock import hour_and_weekday, wall_micros
@@ -112,6 +113,12 @@ def _log(values: np.ndarray) -> np.ndarray:
     # math.log, not np.log: numpy's vectorised log may differ from the C library's in the last
     # bit, and the features are defined (and models were trained) with math.log
     return np.fromiter(map(math.log, values.tolist()), dtype=float, count=len(values))
+
+
+def _gap_hours(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """Hours between wall-clock microseconds, at least MIN_GAP_HOURS; rounded as
+    ``timedelta.total_seconds() / 3600`` rounds them (microseconds / 10**6, then / 3600)."""
+    return np.maximum((later - earlier) / 1e6 / 3600, MIN_GAP_HOURS)
 
 
 def _beyond(log_ratio: np.ndarray, band: float) -> np.ndarray:
@@ -236,7 +243,7 @@ def features_of(
     names, codes = np.unique(np.asarray(rows.typ), return_inverse=True)
     codes = codes.reshape(-1)
     inventur = codes == int(np.searchsorted(names, "inventur")) if "inventur" in names else np.zeros(n, bool)
-    same_median, same_count = _same_type_medians(rows.artikel, codes, rows.menge)
+    same_median, same_count, same_after = _same_type_medians(rows.artikel, codes, rows.menge)
 
     # everything else over the recent rows (a tail's older rows only count for their type)
     recent = np.flatnonzero(rows.recent)
@@ -246,8 +253,7 @@ def features_of(
     wall = rows.wall[recent]
     gap = rows.gap[recent].copy()
     computed = np.flatnonzero(rows.own[recent] & (position > 0))
-    # int64 microseconds to hours as timedelta.total_seconds() / 3600 rounds them
-    gap[computed] = np.maximum((wall[computed] - wall[computed - 1]) / 1e6 / 3600, MIN_GAP_HOURS)
+    gap[computed] = _gap_hours(wall[computed], wall[computed - 1])
 
     wanted = rows.own[recent] & (ordinal >= WARMUP)
     if judge is not None:
@@ -290,41 +296,39 @@ def features_of(
     )
     judged = np.zeros(n, bool)
     judged[index] = True
-    tails_after = {a: _tail(rows, recent, gap, ordinal, a) for a in keep}
+    tails_after = {a: _tail(rows, recent, gap, ordinal, same_after, a) for a in keep}
     return Chunk(vectors[own_index], judged[own_index], {a: t for a, t in tails_after.items() if t is not None})
 
 
-def _same_type_medians(artikel: np.ndarray, codes: np.ndarray, menge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row the median of the (up to PER_TYPE) quantities of its type before it, and their count."""
+def _same_type_medians(
+    artikel: np.ndarray, codes: np.ndarray, menge: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row the median of the (up to PER_TYPE) quantities of its type before it, their count,
+    and how many rows of its artikel and type come after it (for the tails)."""
     order = np.lexsort((np.arange(len(artikel)), codes, artikel))
-    position = _positions(_run_starts(artikel[order], codes[order]))
-    size = np.minimum(position, PER_TYPE)
-    medians, counts = _medians(_window(menge[order], np.arange(len(order)), size, PER_TYPE))
+    starts = _run_starts(artikel[order], codes[order])
+    position = _positions(starts)
+    run = np.cumsum(starts) - 1
+    after = np.bincount(run)[run] - 1 - position
+    medians, counts = _medians(_window(menge[order], np.arange(len(order)), np.minimum(position, PER_TYPE), PER_TYPE))
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
-    return medians[back], counts[back]
+    return medians[back], counts[back], after[back]
 
 
-def _tail(rows: _Rows, recent: np.ndarray, gap: np.ndarray, ordinal: np.ndarray, artikel_id: int) -> Tail | None:
+def _tail(
+    rows: _Rows, recent: np.ndarray, gap: np.ndarray, ordinal: np.ndarray, same_after: np.ndarray, artikel_id: int
+) -> Tail | None:
     """``artikel_id``'s tail after the chunk (None when it has no rows here)."""
-    recent_artikel = rows.artikel[recent]
-    low, high = _span(recent_artikel, artikel_id)
+    low, high = _span(rows.artikel[recent], artikel_id)
     if low == high:
         return None
     last = np.arange(max(low, high - RECENT), high)
     kept = recent[last]
     first = _span(rows.artikel, artikel_id)[0]
-    counts: dict[str, int] = {}
-    for i in kept.tolist():
-        counts[rows.typ[i]] = counts.get(rows.typ[i], 0) + 1
     # before the recent rows: those still among the last PER_TYPE quantities of their type
-    older: list[int] = []
-    for i in range(int(kept[0]) - 1, first - 1, -1):
-        typ = rows.typ[i]
-        if counts.get(typ, 0) < PER_TYPE:
-            counts[typ] = counts.get(typ, 0) + 1
-            older.append(i)
-    chosen = np.r_[np.asarray(older[::-1], dtype=np.intp), kept]
+    older = first + np.flatnonzero(same_after[first : kept[0]] < PER_TYPE)
+    chosen = np.r_[older, kept]
     return Tail(
         seen=int(ordinal[high - 1]) + 1,
         older=len(older),
@@ -332,4 +336,36 @@ def _tail(rows: _Rows, recent: np.ndarray, gap: np.ndarray, ordinal: np.ndarray,
         menge=rows.menge[chosen],
         wall=rows.wall[chosen],
         gap=np.r_[np.full(len(older), NO_GAP), gap[last]],
+    )
+
+
+def tail_of(history: History, zone: tzinfo) -> Tail | None:
+    """The tail an artikel has after its ``history`` (None for none)."""
+    movements = history.movements
+    if not movements:
+        return None
+    wall = wall_micros([m.created_at for m in movements], zone)
+    start = len(movements) - min(history.seen, RECENT, len(movements))
+    rows = np.arange(start, len(movements))
+    gap = np.full(len(rows), NO_GAP)
+    # the history's first movement has no gap (the last RECENT + 1 are all there)
+    later = rows > 0
+    gap[later] = _gap_hours(wall[rows[later]], wall[rows[later] - 1])
+    counts: dict[str, int] = {}
+    for movement in movements[start:]:
+        counts[movement.typ] = counts.get(movement.typ, 0) + 1
+    older = []
+    for index in range(start - 1, -1, -1):  # the newest first: the last PER_TYPE of each type
+        typ = movements[index].typ
+        if counts.get(typ, 0) < PER_TYPE:
+            counts[typ] = counts.get(typ, 0) + 1
+            older.append(index)
+    chosen = [*reversed(older), *rows.tolist()]
+    return Tail(
+        seen=history.seen,
+        older=len(older),
+        typ=tuple(movements[i].typ for i in chosen),
+        menge=np.fromiter((float(movements[i].menge) for i in chosen), dtype=float, count=len(chosen)),
+        wall=wall[chosen],
+        gap=np.r_[np.full(len(older), NO_GAP), gap],
     )

@@ -276,7 +276,7 @@ class AnomalyRuntime:
     def _judge_new(
         self,
         models: dict[str, Trained],
-        histories: dict[int, list[Movement]],
+        histories: dict[int, features.History],
         batch: Sequence[queries.Scoped],
     ) -> scoring.Verdict:
         keep = self.settings.scoring_cache_artikel

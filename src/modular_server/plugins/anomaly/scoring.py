@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from modular_server.plugins.anomaly import features, featurize
-from modular_server.plugins.anomaly.features import Movement
+from modular_server.plugins.anomaly.features import History, Movement
 from modular_server.plugins.anomaly.featurize import Tail
 from modular_server.plugins.anomaly.service import Finding
 
@@ -98,30 +98,25 @@ def _vectored(movements: Sequence[Movement], chunk: featurize.Chunk, kategorien:
 
 def vectors_of_new(
     tails: OrderedDict[int, Tail],
-    histories: Mapping[int, Sequence[Movement]],
+    histories: Mapping[int, History],
     batch: Sequence[tuple[Movement, str | None]],
     zone: tzinfo,
     keep: int,
 ) -> Vectored:
     """Feature vectors of new movements. ``tails`` holds each artikel's tail up to the batch
-    (least recently used first); for one missing, its ``histories`` are read first (unjudged).
-    Afterwards it holds at most ``keep`` artikel."""
+    (least recently used first); a missing one is taken from its ``histories``. Afterwards it
+    holds at most ``keep`` artikel."""
     ordered = sorted(batch, key=lambda scoped: (scoped[0].artikel_id, scoped[0].id))
     booked = sorted({movement.artikel_id for movement, _ in ordered})
-    movements: list[Movement] = []
-    judge: list[bool] = []
+    before: dict[int, Tail] = {}
     for artikel_id in booked:
-        if artikel_id not in tails:
-            history = histories.get(artikel_id, ())
-            movements.extend(history)
-            judge.extend([False] * len(history))
-    movements.extend(movement for movement, _ in ordered)
-    judge.extend([True] * len(ordered))
-    # histories first, then the batch: back into (artikel_id, id) order, a stable sort
-    order = sorted(range(len(movements)), key=lambda i: (movements[i].artikel_id, movements[i].id))
-    movements = [movements[i] for i in order]
-    asked = np.asarray(judge, dtype=bool)[order] if order else np.zeros(0, bool)
-    chunk = featurize.features_of(movements, zone, tails=tails, judge=asked, keep=booked)
+        tail = tails.get(artikel_id)
+        if tail is None and artikel_id in histories:
+            tail = featurize.tail_of(histories[artikel_id], zone)
+        if tail is not None:
+            before[artikel_id] = tail
+    movements = [movement for movement, _ in ordered]
+    chunk = featurize.features_of(movements, zone, tails=before, keep=booked)
     for artikel_id in booked:
         tails[artikel_id] = chunk.tails[artikel_id]
         tails.move_to_end(artikel_id)
