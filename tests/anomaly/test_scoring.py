@@ -10,11 +10,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from sqlalchemy import event, update
 
-from modular_server.plugins.anomaly import queries, scoring
-from modular_server.plugins.anomaly.features import ArtikelActivity, Movement, sequence_features
+from modular_server.plugins.anomaly import featurize, queries, scoring
+from modular_server.plugins.anomaly.features import HISTORY, History, Movement
+from modular_server.plugins.anomaly.featurize import Tail
 from modular_server.plugins.anomaly.models import ScoringPosition
 from modular_server.testing import BOTH, RunningApp
 from tests.anomaly.support import book, runtime_of, train, warehouse
@@ -22,6 +24,7 @@ from tests.support.apps import AppFactory
 from tests.support.rows import insert_rows
 
 from .dataset import generate
+from .reference_features import sequence_features
 
 
 def ledger_movements(artikel: int) -> list[Movement]:
@@ -56,18 +59,22 @@ def test_features_do_not_depend_on_how_the_ledger_is_cut(zone: ZoneInfo) -> None
 
     # live scoring: batches of 7 in id order, activities kept, or dropped and warmed up from history
     for keep in (10, 0):
-        activities: OrderedDict[int, ArtikelActivity] = OrderedDict()
+        activities: OrderedDict[int, Tail] = OrderedDict()
         live = {}
         for start in range(0, len(movements), 7):
             batch = movements[start : start + 7]
-            histories = {a: [m for m in by_artikel[a] if m.id < batch[0].id] for a in {m.artikel_id for m in batch}}
+            histories = {
+                a: History(len(h), h)
+                for a in {m.artikel_id for m in batch}
+                if (h := [m for m in by_artikel[a] if m.id < batch[0].id])
+            }
             for movement, _, vector in scoring.vectors_of_new(
                 activities, histories, [(m, None) for m in batch], zone, keep
             ):
                 live[movement.id] = vector
         assert live == expected
 
-    # rescoring: (artikel_id, id) order in chunks of 50, the last artikel's activity carried over
+    # rescoring: (artikel_id, id) order in chunks of 50, the last artikel's tail carried over
     stream = scoring.Stream(zone)
     ordered = sorted(movements, key=lambda m: (m.artikel_id, m.id))
     rescored = {}
@@ -143,3 +150,32 @@ async def test_a_burst_of_bookings_is_scored_in_one_round(anomaly_app: AppFactor
         assert len(rounds) == 1, rounds
         async with running.app.state.db.session() as session:
             assert await queries.position(session, "lagerbewegung") == max(booked)
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_history_read_for_live_scoring_gives_the_tail_of_the_whole_history(
+    anomaly_app: AppFactory, backend: str
+) -> None:
+    """recent_history returns only the rows the features need: the tails built from them equal
+    those built from the artikel's last HISTORY movements, all of them."""
+    async with anomaly_app() as running:
+        artikel_ids, ort = await warehouse(running, ["Obst"] * 3)
+        ids = await insert_rows(running, "lagerbewegung", generate(artikel_ids, ort).rows)
+        ids += await insert_rows(running, "lagerbewegung", generate(artikel_ids, ort, seed=8).rows)
+        zone = ZoneInfo("Europe/Berlin")
+        async with running.app.state.db.session() as session:
+            for before in (ids[50], ids[400], max(ids) + 1):
+                reduced = await queries.recent_history(session, artikel_ids, before)
+                every = await queries.movements_by_artikel(session, None, before - 1, 10_000)
+                for artikel_id in artikel_ids:
+                    whole = [m for m in every if m.artikel_id == artikel_id][-HISTORY:]
+                    if not whole:
+                        assert artikel_id not in reduced
+                        continue
+                    assert len(reduced[artikel_id].movements) < len(whole) or len(whole) <= 41
+                    expected = featurize.tail_of(History(len(whole), whole), zone)
+                    got = featurize.tail_of(reduced[artikel_id], zone)
+                    assert expected is not None and got is not None
+                    assert (got.seen, got.older, got.typ) == (expected.seen, expected.older, expected.typ)
+                    for column in ("menge", "wall", "gap"):
+                        assert np.array_equal(getattr(got, column), getattr(expected, column), equal_nan=True)

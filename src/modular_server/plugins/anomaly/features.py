@@ -1,23 +1,35 @@
-"""Movement features and their plain-language explanation. Pure Python: no scikit-learn here.
+"""Movement features: their definition and plain-language explanation. No numpy or
+scikit-learn here (routes and queries import this module).
 
-One function computes the features for training and for scoring, so both see the same
-numbers. Every feature describes a movement relative to the movements of its artikel before
-it, and is built so that ordinary movements crowd near one value (an IsolationForest isolates
-what lies apart; a feature that spreads ordinary movements out only adds noise):
+The computation is ``featurize.py`` (numpy, over a whole chunk), used by training and by
+scoring alike, so both see the same numbers. Every feature describes a movement relative to
+the movements of its artikel before it, and is built so that ordinary movements crowd near
+one value (an IsolationForest isolates what lies apart; a feature that spreads ordinary
+movements out only adds noise). "Recent" are the artikel's last RECENT movements before it
+(fewer while it has fewer), times are local wall-clock times in the configured zone, and a
+gap is the wall-clock time since the artikel's movement before, in hours, at least
+MIN_GAP_HOURS:
 
-* ``log_menge_ratio`` - log of the quantity over the usual quantity of that type
-* ``type_share`` - share of this type among the artikel's recent movements
-* ``hour_distance`` - hours from the nearest hour of day the artikel was recently booked at
-* ``weekday_share`` - share of recent movements on the same weekday
-* ``inventur_share`` - share of inventory corrections among recent movements
-* ``log_gap_ratio`` - log of the time since the previous movement over the usual gap
+* ``menge_abweichung`` - log of the quantity over the usual quantity, beyond the band
+  USUAL_QUANTITY_BAND (0 inside it, signed outside). Usual: the median of the last PER_TYPE
+  quantities of the same type, or of the recent quantities while there are fewer than
+  SAME_TYPE_MINIMUM of that type; the ratio is 1 while the usual is 0
+* ``hour_abweichung`` - hours around the clock from the movement's hour to the nearest hour
+  a recent movement was booked at, minus 1 (at least 0)
+* ``weekday_rarity`` - how far the share of recent movements on its weekday lies below
+  USUAL_WEEKDAY_SHARE, as a fraction of it
+* ``inventur_excess`` - share of inventory corrections among the recent movements above
+  USUAL_INVENTUR_SHARE
+* ``gap_abweichung`` - log of the gap over the median gap of the recent movements (those that
+  have one: not the artikel's first), beyond the band USUAL_GAP_BAND; 0 without gaps
+
+An artikel's first WARMUP movements get no vector.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
@@ -57,108 +69,21 @@ class Movement:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class History:
+    """An artikel's movements before a batch as far back as live scoring looks (its last
+    HISTORY): how many there are, and - oldest first - at least those the features of its next
+    movement need: the last RECENT + 1 (the one before them for the gap of the first) and the
+    last PER_TYPE of each type. All of them will do as well."""
+
+    seen: int
+    movements: list[Movement]
+
+
 def local_time(moment: datetime, zone: tzinfo) -> datetime:
     # SQLite hands back naive datetimes; they are stored in UTC
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return aware.astimezone(zone)
-
-
-def usual_quantity(same_type: Sequence[float], recent: Iterable[float]) -> float | None:
-    """Median quantity of the same type, or of all recent movements while that type is rare."""
-    pool = same_type if len(same_type) >= SAME_TYPE_MINIMUM else list(recent)
-    return _median(pool) if pool else None
-
-
-def _beyond(log_ratio: float, band: float) -> float:
-    """How far a log ratio lies outside ``[-band, band]`` (0 inside), keeping its sign."""
-    return math.copysign(max(0.0, abs(log_ratio) - band), log_ratio)
-
-
-def _median(values: Iterable[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
-def _nearest_hour(counts: Sequence[int], hour: int) -> int:
-    """Hours (around the clock) from ``hour`` to the nearest hour with a count."""
-    for distance in range(13):
-        if counts[(hour + distance) % 24] or counts[(hour - distance) % 24]:
-            return distance
-    return 0
-
-
-class ArtikelActivity:
-    """The recent activity of one artikel, advanced movement by movement (in id order).
-
-    Training, rescoring and live scoring all step through an artikel's movements with one of
-    these, so they see the same numbers; rescoring keeps one across chunk boundaries, live
-    scoring warms one up on the artikel's last HISTORY movements without judging them. Counts
-    of hours, weekdays and inventory corrections over the recent movements are kept as they
-    change, so a step costs the same however long the recent window is.
-    """
-
-    __slots__ = ("by_type", "gaps", "hours", "inventur", "last_local", "recent", "seen", "weekdays")
-
-    def __init__(self) -> None:
-        self.seen = 0
-        #: (typ, quantity, local hour, local weekday) of the last RECENT movements
-        self.recent: deque[tuple[str, float, int, int]] = deque()
-        self.hours = [0] * 24
-        self.weekdays = [0] * 7
-        self.inventur = 0
-        self.gaps: deque[float] = deque(maxlen=RECENT)
-        self.by_type: dict[str, deque[float]] = {}
-        self.last_local: datetime | None = None
-
-    def step(self, movement: Movement, zone: tzinfo, *, judge: bool = True) -> list[float] | None:
-        """The movement's feature vector (None while warming up or not judged); then remember it."""
-        local = local_time(movement.created_at, zone)
-        last = self.last_local
-        gap = max((local - last).total_seconds() / 3600, MIN_GAP_HOURS) if last is not None else MIN_GAP_HOURS
-        menge = float(movement.menge)
-        typ = movement.typ
-        hour, weekday = local.hour, local.weekday()
-        vector = self._vector(typ, menge, hour, weekday, gap) if judge and self.seen >= WARMUP else None
-        if last is not None:
-            self.gaps.append(gap)
-        recent = self.recent
-        if len(recent) == RECENT:
-            old_typ, _, old_hour, old_weekday = recent.popleft()
-            self.hours[old_hour] -= 1
-            self.weekdays[old_weekday] -= 1
-            self.inventur -= old_typ == "inventur"
-        recent.append((typ, menge, hour, weekday))
-        self.hours[hour] += 1
-        self.weekdays[weekday] += 1
-        self.inventur += typ == "inventur"
-        same_type = self.by_type.get(typ)
-        if same_type is None:
-            same_type = self.by_type[typ] = deque(maxlen=PER_TYPE)
-        same_type.append(menge)
-        self.last_local = local
-        self.seen += 1
-        return vector
-
-    def _vector(self, typ: str, menge: float, hour: int, weekday: int, gap: float) -> list[float]:
-        count = len(self.recent)
-        usual = usual_quantity(self.by_type.get(typ, ()), (r[1] for r in self.recent))
-        ratio = menge / usual if usual and menge > 0 else 1.0
-        gaps = self.gaps
-        return [
-            _beyond(math.log(ratio), USUAL_QUANTITY_BAND),
-            max(0.0, float(_nearest_hour(self.hours, hour) - 1)),
-            max(0.0, USUAL_WEEKDAY_SHARE - self.weekdays[weekday] / count) / USUAL_WEEKDAY_SHARE,
-            max(0.0, self.inventur / count - USUAL_INVENTUR_SHARE),
-            _beyond(math.log(gap / _median(gaps)), USUAL_GAP_BAND) if gaps else 0.0,
-        ]
-
-
-def sequence_features(sequence: Sequence[Movement], zone: tzinfo) -> list[list[float] | None]:
-    """Feature vectors for one artikel's movements (ordered by id), each from its predecessors only;
-    None for a movement with fewer than WARMUP predecessors."""
-    activity = ArtikelActivity()
-    return [activity.step(movement, zone) for movement in sequence]
 
 
 def as_dict(vector: Sequence[float]) -> dict[str, float]:

@@ -11,7 +11,7 @@ from sqlalchemy import Float, Row, Table, cast, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.plugin import NotFound, PageRequest
-from modular_server.plugins.anomaly.features import HISTORY, Movement
+from modular_server.plugins.anomaly.features import HISTORY, PER_TYPE, RECENT, History, Movement
 from modular_server.plugins.anomaly.models import JOB_ACTIVE, Anomaly, AnomalyJob, AnomalyModel, ScoringPosition
 from modular_server.plugins.artikel.offers import ARTIKEL
 from modular_server.plugins.lager.offers import LAGERBEWEGUNG
@@ -131,13 +131,14 @@ def _movement_columns() -> Any:
     return select(c.id, c.artikel_id, c.typ, _menge(), c.created_at)
 
 
-async def recent_history(
-    session: AsyncSession, artikel_ids: Sequence[int], before_id: int
-) -> dict[int, list[Movement]]:
-    """Per artikel its last HISTORY movements before ``before_id``, oldest first, in one statement.
+async def recent_history(session: AsyncSession, artikel_ids: Sequence[int], before_id: int) -> dict[int, History]:
+    """Per artikel its last HISTORY movements before ``before_id``, in one statement: how many
+    there are, and of them only those the features need (``History``), oldest first.
 
     A per-artikel lower bound (the HISTORY-th id below ``before_id``, one index probe each) keeps
     the join to index ranges of (artikel_id, id) - works on SQLite (3.35+) and PostgreSQL alike.
+    Window functions pick the last RECENT + 1 and the last PER_TYPE of each type in the
+    database: a fifth of the rows reach Python.
     """
     if not artikel_ids:
         return {}
@@ -158,15 +159,30 @@ async def recent_history(
         .prefix_with("MATERIALIZED")
     )
     c = LAGERBEWEGUNG.c
-    rows = await session.execute(
+    newest_first = c.id.desc()
+    ranked = (
         _movement_columns()
+        .add_columns(
+            func.row_number().over(partition_by=c.artikel_id, order_by=newest_first).label("back"),
+            func.row_number().over(partition_by=(c.artikel_id, c.typ), order_by=newest_first).label("back_of_type"),
+            func.count().over(partition_by=c.artikel_id).label("seen"),
+        )
         .join(bounds, bounds.c.artikel_id == c.artikel_id)
         .where(c.id >= bounds.c.low, c.id < before_id)
-        .order_by(c.artikel_id, c.id)
+        .subquery("ranked")
     )
-    found: dict[int, list[Movement]] = {}
+    r = ranked.c
+    rows = await session.execute(
+        select(r.id, r.artikel_id, r.typ, r.menge, r.created_at, r.seen)
+        .where(or_(r.back <= RECENT + 1, r.back_of_type <= PER_TYPE))
+        .order_by(r.artikel_id, r.id)
+    )
+    found: dict[int, History] = {}
     for row in rows:
-        found.setdefault(row.artikel_id, []).append(Movement(*row))
+        history = found.get(row.artikel_id)
+        if history is None:
+            history = found[row.artikel_id] = History(int(row.seen), [])
+        history.movements.append(Movement(row.id, row.artikel_id, row.typ, row.menge, row.created_at))
     return found
 
 

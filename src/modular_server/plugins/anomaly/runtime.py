@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import Table
 
 from modular_server.plugin import Base, Conflict, Periodic, host_of
-from modular_server.plugins.anomaly import detector, features, jobs, performance, queries, scoring, service
+from modular_server.plugins.anomaly import detector, features, featurize, jobs, performance, queries, scoring, service
 from modular_server.plugins.anomaly.features import Movement
+from modular_server.plugins.anomaly.featurize import Tail
 from modular_server.plugins.anomaly.jobs import JobProgress
 from modular_server.plugins.anomaly.service import Finding, ModelRecord
 
@@ -74,10 +76,10 @@ class AnomalyRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._jobs: set[asyncio.Task[None]] = set()
         self._periodic = self._periodic_jobs()
-        #: live scoring: each recently booked artikel's activity through ``_activities_through``
+        #: live scoring: each recently booked artikel's tail through ``_activities_through``
         #: (the position this runtime scored up to itself; any gap - another worker scored, a
         #: late commit, a failed round - empties it, and histories are read again)
-        self._activities: OrderedDict[int, features.ArtikelActivity] = OrderedDict()
+        self._activities: OrderedDict[int, Tail] = OrderedDict()
         self._activities_through: int | None = None
 
     # --- life ------------------------------------------------------------------------------
@@ -277,7 +279,7 @@ class AnomalyRuntime:
     def _judge_new(
         self,
         models: dict[str, Trained],
-        histories: dict[int, list[Movement]],
+        histories: dict[int, features.History],
         batch: Sequence[queries.Scoped],
     ) -> scoring.Verdict:
         keep = self.settings.scoring_cache_artikel
@@ -453,14 +455,18 @@ class AnomalyRuntime:
     def _training_vectors(
         self, sequences: list[list[Movement]], confirmed: set[int]
     ) -> list[tuple[int, list[list[float]]]]:
+        """Each artikel's training vectors: its movements past warm-up, but not confirmed anomalies
+        (which still count as the history of the movements after them)."""
+        movements = [m for sequence in sequences for m in sequence]
+        wanted = np.fromiter((m.id not in confirmed for m in movements), dtype=bool, count=len(movements))
+        chunk = featurize.features_of(movements, self.zone, judge=wanted)
         found = []
+        start = 0
         for sequence in sequences:
-            vectors = [
-                v
-                for m, v in zip(sequence, features.sequence_features(sequence, self.zone), strict=True)
-                if v is not None and m.id not in confirmed
-            ]
-            found.append((sequence[0].artikel_id, vectors))
+            end = start + len(sequence)
+            judged = chunk.judged[start:end]
+            found.append((sequence[0].artikel_id, chunk.vectors[start:end][judged].tolist()))
+            start = end
         return found
 
     def _fit_one(self, key: str, vectors: list[list[float]], now: datetime) -> Trained:

@@ -4,20 +4,37 @@ chunk of movements. Pure computation, run in a worker thread by the runtime."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
-from modular_server.plugins.anomaly import features
-from modular_server.plugins.anomaly.features import ArtikelActivity, Movement
+import numpy as np
+
+from modular_server.plugins.anomaly import features, featurize
+from modular_server.plugins.anomaly.features import History, Movement
+from modular_server.plugins.anomaly.featurize import Tail
 from modular_server.plugins.anomaly.service import Finding
 
 if TYPE_CHECKING:
     from modular_server.plugins.anomaly.detector import Trained
 
-#: a movement with the kategorie of its artikel and its feature vector
-Vectored = tuple[Movement, str | None, list[float]]
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Vectored:
+    """Movements with a feature vector, with the kategorie of each one's artikel: the vectors stay
+    one array from their computation to the scoring calls."""
+
+    movements: list[Movement]
+    kategorien: list[str | None]
+    #: one row per movement
+    vectors: np.ndarray
+
+    def __iter__(self) -> Iterator[tuple[Movement, str | None, list[float]]]:
+        return zip(self.movements, self.kategorien, self.vectors.tolist(), strict=True)
+
+    def __len__(self) -> int:
+        return len(self.movements)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,81 +49,96 @@ def model_for(models: Mapping[str, Trained], artikel_id: int, kategorie: str | N
     return models.get(f"artikel:{artikel_id}") or models.get(f"kategorie:{kategorie or ''}")
 
 
-def judge(models: Mapping[str, Trained], items: Sequence[Vectored], zone: tzinfo) -> Verdict:
+def _groups(models: Mapping[str, Trained], items: Vectored) -> dict[str, list[int]]:
+    """Rows of ``items`` per key of the model that judges them (looked up once per artikel)."""
+    chosen: dict[int, str | None] = {}
+    groups: dict[str, list[int]] = {}
+    for row, (movement, kategorie) in enumerate(zip(items.movements, items.kategorien, strict=True)):
+        artikel_id = movement.artikel_id
+        if artikel_id not in chosen:
+            model = model_for(models, artikel_id, kategorie)
+            chosen[artikel_id] = model.key if model is not None else None
+        key = chosen[artikel_id]
+        if key is not None:
+            groups.setdefault(key, []).append(row)
+    return groups
+
+
+def judge(models: Mapping[str, Trained], items: Vectored, zone: tzinfo) -> Verdict:
     """Score ``items`` (one call per model) and return the ones above their model's threshold."""
-    groups: dict[str, list[Vectored]] = {}
-    for item in items:
-        model = model_for(models, item[0].artikel_id, item[1])
-        if model is not None:
-            groups.setdefault(model.key, []).append(item)
     scored, findings = 0, []
-    for key, judged in groups.items():
+    for key, rows in _groups(models, items).items():
         model = models[key]
-        scores = model.scores([vector for _, _, vector in judged])
-        scored += len(judged)
-        for (movement, _, vector), score in zip(judged, scores, strict=True):
-            if score > model.threshold:
-                findings.append(
-                    Finding(
-                        kind="stock",
-                        score=score,
-                        threshold=model.threshold,
-                        model_key=model.key,
-                        features=features.as_dict(vector),
-                        reason=features.explain(vector, model.stats, movement, zone),
-                        occurred_at=movement.created_at,
-                        artikel_id=movement.artikel_id,
-                        bewegung_id=movement.id,
-                    )
+        vectors = items.vectors[rows]
+        scores = model.paths.scores(vectors)
+        scored += len(rows)
+        for at in np.flatnonzero(scores > model.threshold).tolist():
+            movement, vector = items.movements[rows[at]], vectors[at].tolist()
+            findings.append(
+                Finding(
+                    kind="stock",
+                    score=float(scores[at]),
+                    threshold=model.threshold,
+                    model_key=model.key,
+                    features=features.as_dict(vector),
+                    reason=features.explain(vector, model.stats, movement, zone),
+                    occurred_at=movement.created_at,
+                    artikel_id=movement.artikel_id,
+                    bewegung_id=movement.id,
                 )
+            )
     findings.sort(key=lambda f: f.bewegung_id or 0)
     return Verdict(scored, findings)
 
 
+def _vectored(movements: Sequence[Movement], chunk: featurize.Chunk, kategorien: Mapping[int, str | None]) -> Vectored:
+    judged = [movements[row] for row in np.flatnonzero(chunk.judged).tolist()]
+    return Vectored(judged, [kategorien.get(m.artikel_id) for m in judged], chunk.vectors[chunk.judged])
+
+
 def vectors_of_new(
-    activities: OrderedDict[int, ArtikelActivity],
-    histories: Mapping[int, Sequence[Movement]],
+    tails: OrderedDict[int, Tail],
+    histories: Mapping[int, History],
     batch: Sequence[tuple[Movement, str | None]],
     zone: tzinfo,
     keep: int,
-) -> list[Vectored]:
-    """Feature vectors of new movements. ``activities`` holds each artikel's activity up to the
-    batch (least recently used first); one missing is warmed up on its ``histories`` first.
-    Afterwards it holds at most ``keep`` artikel."""
-    found: list[Vectored] = []
-    for movement, kategorie in sorted(batch, key=lambda scoped: (scoped[0].artikel_id, scoped[0].id)):
-        activity = activities.get(movement.artikel_id)
-        if activity is None:
-            activity = activities[movement.artikel_id] = ArtikelActivity()
-            for earlier in histories.get(movement.artikel_id, ()):
-                activity.step(earlier, zone, judge=False)
-        else:
-            activities.move_to_end(movement.artikel_id)
-        vector = activity.step(movement, zone)
-        if vector is not None:
-            found.append((movement, kategorie, vector))
-    while len(activities) > keep:
-        activities.popitem(last=False)
-    return found
+) -> Vectored:
+    """Feature vectors of new movements. ``tails`` holds each artikel's tail up to the batch
+    (least recently used first); a missing one is taken from its ``histories``. Afterwards it
+    holds at most ``keep`` artikel."""
+    ordered = sorted(batch, key=lambda scoped: (scoped[0].artikel_id, scoped[0].id))
+    booked = sorted({movement.artikel_id for movement, _ in ordered})
+    before: dict[int, Tail] = {}
+    for artikel_id in booked:
+        tail = tails.get(artikel_id)
+        if tail is None and artikel_id in histories:
+            tail = featurize.tail_of(histories[artikel_id], zone)
+        if tail is not None:
+            before[artikel_id] = tail
+    movements = [movement for movement, _ in ordered]
+    chunk = featurize.features_of(movements, zone, tails=before, keep=booked)
+    for artikel_id in booked:
+        tails[artikel_id] = chunk.tails[artikel_id]
+        tails.move_to_end(artikel_id)
+    while len(tails) > keep:
+        tails.popitem(last=False)
+    return _vectored(movements, chunk, {movement.artikel_id: kategorie for movement, kategorie in ordered})
 
 
 @dataclass(slots=True)
 class Stream:
-    """Vectors of movements read in (artikel_id, id) order, chunk after chunk: the activity of
-    the artikel a chunk ends in is carried into the next chunk."""
+    """Vectors of movements read in (artikel_id, id) order, chunk after chunk: the tail of the
+    artikel a chunk ends in is carried into the next chunk."""
 
     zone: tzinfo
     artikel_id: int | None = None
-    activity: ArtikelActivity | None = None
+    tail: Tail | None = None
 
-    def vectors(self, chunk: Sequence[Movement], kategorien: Mapping[int, str | None]) -> list[Vectored]:
-        found: list[Vectored] = []
-        activity = self.activity
-        for movement in chunk:
-            if movement.artikel_id != self.artikel_id or activity is None:
-                self.artikel_id, activity = movement.artikel_id, ArtikelActivity()
-            vector = activity.step(movement, self.zone)
-            if vector is not None:
-                found.append((movement, kategorien.get(movement.artikel_id), vector))
-        self.activity = activity
-        return found
+    def vectors(self, chunk: Sequence[Movement], kategorien: Mapping[int, str | None]) -> Vectored:
+        if not chunk:
+            return Vectored([], [], np.zeros((0, len(features.FEATURES))))
+        carried = {self.artikel_id: self.tail} if self.artikel_id is not None and self.tail is not None else {}
+        last = chunk[-1].artikel_id
+        computed = featurize.features_of(chunk, self.zone, tails=carried, keep=(last,))
+        self.artikel_id, self.tail = last, computed.tails[last]
+        return _vectored(chunk, computed, kategorien)
