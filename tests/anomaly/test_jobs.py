@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.plugins.anomaly import detector
+from modular_server.plugins.anomaly import detector, queries
 from modular_server.plugins.anomaly.models import AnomalyJob
 from modular_server.plugins.anomaly.runtime import AnomalyRuntime
 from modular_server.testing import BOTH, RunningApp, eventually
@@ -241,3 +241,45 @@ async def test_the_trained_models_are_kept_in_memory(anomaly_app: AppFactory, mo
         runtime = runtime_of(running)
         stored = {m["key"] for m in await models(running)}
         assert set(runtime.models) == stored and (runtime.directory / runtime._files["kategorie:Obst"]).is_file()
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_a_rescore_right_after_an_import_judges_what_live_scoring_has_not_reached(
+    anomaly_app: AppFactory, backend: str
+) -> None:
+    """Live scoring waits before its round (and, without models, passes movements unjudged):
+    a job that rescored only up to its position judged a fresh import by no one."""
+    async with anomaly_app(scoring_delay_seconds=30) as running:  # live scoring never gets there
+        artikel_ids, ort = await warehouse(running, ["Obst", "Obst"])
+        ids = await insert_rows(running, "lagerbewegung", generate(artikel_ids, ort).rows)
+        job = await train(running, rescore=True)
+        assert job["movements_seen"] == len(ids)
+        assert job["anomalies_found"] >= 2
+        stored = (await running.client.get("/api/v1/anomalies", params={"kind": "stock"})).json()["items"]
+        assert len(stored) == job["anomalies_found"]
+        async with running.app.state.db.session() as session:  # live scoring starts after them
+            assert await queries.position(session, "lagerbewegung") == max(ids)
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_live_scoring_waits_while_a_job_rescores_with_its_new_models(
+    anomaly_app: AppFactory, backend: str
+) -> None:
+    """A live round between the models' publication and the job's rescoring judged the job's
+    movements first; the job then reported none of those anomalies as its own."""
+    async with anomaly_app(scoring_delay_seconds=30) as running:
+        runtime = runtime_of(running)
+        artikel_ids, ort = await warehouse(running, ["Obst", "Obst"])
+        await insert_rows(running, "lagerbewegung", generate(artikel_ids, ort).rows)
+        rescore, live = runtime.rescore, []
+
+        async def raced(progress: Any = None) -> int:
+            live.append(asyncio.create_task(runtime.score_new()))  # a live round wants to run now
+            await asyncio.wait(live, timeout=1)
+            return await rescore(progress)
+
+        runtime.rescore = raced  # type: ignore[method-assign]
+        job = await train(running, rescore=True)
+        assert await live[0] == 0  # it ran after the job: nothing left to judge
+        stored = (await running.client.get("/api/v1/anomalies", params={"kind": "stock"})).json()["items"]
+        assert job["anomalies_found"] == len(stored) >= 2

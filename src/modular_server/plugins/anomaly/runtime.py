@@ -9,6 +9,7 @@ shutdown cancels a job between two pieces instead of waiting for it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import logging
@@ -287,8 +288,13 @@ class AnomalyRuntime:
         return scoring.judge(models, vectors, self.zone)
 
     async def rescore(self, progress: JobProgress | None = None) -> int:
-        """Score every movement up to the scoring position again with the current models
-        (anomalies stored before are kept); returns the new anomalies.
+        """Score every movement booked before the job started again with the current models
+        (anomalies stored before are kept), then move the scoring position past them; returns
+        the new anomalies.
+
+        Up to the newest movement, not only the scoring position: movements live scoring had
+        not reached yet (it waits ``scoring_delay_seconds``, and passes movements unjudged
+        while there is no model) were judged by neither when the job read the position first.
 
         Reads the ledger in (artikel_id, id) order, RESCORE_CHUNK movements at a time (keyset),
         carrying the activity of the artikel a chunk ends in, so no movement needs its history
@@ -298,7 +304,7 @@ class AnomalyRuntime:
         await self._load_models()
         models = dict(self.models)
         async with self.db.session() as session:
-            upto = await queries.position(session, MOVEMENTS)
+            upto = await queries.newest_movement(session)
             total = await queries.count_movements(session, upto)
             kategorien = await queries.kategorien(session)
         stream = scoring.Stream(self.zone)
@@ -326,6 +332,8 @@ class AnomalyRuntime:
         finally:
             if reading is not None:
                 reading.cancel()
+        if models:
+            await self.db.transaction(lambda session: service.advance(session, MOVEMENTS, upto))
         return new
 
     async def _rescore_chunk(self, after: tuple[int, int] | None, upto: int) -> list[Movement]:
@@ -378,18 +386,22 @@ class AnomalyRuntime:
                     window_rows = await queries.route_windows(session, windows, since, now)
                 fitted = await asyncio.to_thread(self._fit_performance, window_rows, now)
                 trained.append((PERFORMANCE, [fitted] if fitted else []))
-            for kind, models in trained:
-                await self._publish_models(kind, models)
-            all_models = [m for _, models in trained for m in models]
-            progress.models_trained = len(all_models)
-            progress.samples = sum(m.samples for m in all_models)
-            progress.progress = share
-            self.last_error = None
-        await self._load_models()
-        log.info("anomaly: trained %d models on %d samples", progress.models_trained, progress.samples)
-        if rescore:
-            progress.phase = "rescoring"
-            await self.rescore(progress)
+            # With rescore, live scoring waits from the models' publication until the job has
+            # judged the ledger: it would judge the job's movements with the job's models
+            # meanwhile, and the job would report none of those anomalies as found.
+            async with self._scoring if rescore else contextlib.nullcontext():
+                for kind, models in trained:
+                    await self._publish_models(kind, models)
+                all_models = [m for _, models in trained for m in models]
+                progress.models_trained = len(all_models)
+                progress.samples = sum(m.samples for m in all_models)
+                progress.progress = share
+                self.last_error = None
+                await self._load_models()
+                log.info("anomaly: trained %d models on %d samples", progress.models_trained, progress.samples)
+                if rescore:
+                    progress.phase = "rescoring"
+                    await self.rescore(progress)
 
     async def _publish_models(self, kind: str, models: list[Trained]) -> None:
         records = []
