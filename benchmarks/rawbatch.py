@@ -1,6 +1,6 @@
 """The raw floor of a batch booking: the statements the product's ``POST
 /api/v1/bewegungen/batch`` runs for N movements (read the artikel, batches and lagerorte of all
-items; create the missing balance rows and lock the balances; change them; insert every
+items; lock the balances, creating missing rows first when there are; change them; insert every
 movement in one multi-row INSERT and one audit entry for it), hand-written on the bare driver in
 one transaction, answered with orjson. All or nothing, like the product's."""
 
@@ -122,8 +122,18 @@ async def _check_master_data(tx: RawTransaction, items: Sequence[Item]) -> None:
 
 
 async def _lock_balances(tx: RawTransaction, items: Sequence[Item]) -> dict[Key, dict[str, Any]]:
+    """Lock the balance rows; create the missing ones first only when some are (as the product does)."""
     keys = list(dict.fromkeys(item.key for item in items))
-    await tx.execute_many(CREATE_BALANCE, [{"artikel_id": a, "charge_id": c, "lagerort_id": o} for a, c, o in keys])
+    found = await _locked(tx, keys)
+    missing = [key for key in keys if key not in found]
+    if missing:
+        rows = [{"artikel_id": a, "charge_id": c, "lagerort_id": o} for a, c, o in missing]
+        await tx.execute_many(CREATE_BALANCE, rows)
+        found = await _locked(tx, keys)
+    return {key: found[key] for key in keys}
+
+
+async def _locked(tx: RawTransaction, keys: Sequence[Key]) -> dict[Key, dict[str, Any]]:
     artikel_in, artikel_params = _in("a", [k[0] for k in keys])
     ort_in, ort_params = _in("o", [k[2] for k in keys])
     # SQLite has no row locks: its writers are serialized by BEGIN IMMEDIATE
@@ -132,11 +142,10 @@ async def _lock_balances(tx: RawTransaction, items: Sequence[Item]) -> dict[Key,
         f"SELECT id, artikel_id, charge_id, lagerort_id, menge, reserviert FROM bestand "
         f"WHERE artikel_id IN {artikel_in} AND lagerort_id IN {ort_in} ORDER BY id{lock}"
     )
-    found = {
+    return {
         (r["artikel_id"], r["charge_id"], r["lagerort_id"]): dict(r)
         for r in await tx.fetch(sql, **artikel_params, **ort_params)
     }
-    return {key: found[key] for key in keys}
 
 
 async def _insert_movements(tx: RawTransaction, items: Sequence[Item], stamp: Any) -> Sequence[Mapping[str, Any]]:

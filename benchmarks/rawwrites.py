@@ -1,5 +1,5 @@
 """The raw floor of a booking: the statements the product's ``POST /api/v1/bewegungen`` runs
-(read the artikel, batch and lagerort; create the balance row when missing and lock it; change
+(read the artikel, batch and lagerort; lock the balance row, creating it when missing; change
 it; insert the movement and its audit entry), hand-written on the bare driver in one
 transaction, answered with orjson. What a booking costs at least, with the product's guarantees
 of a locked balance and an audit entry in the same transaction."""
@@ -93,9 +93,14 @@ async def _check_master_data(tx: RawTransaction, artikel_id: int, charge_id: int
 
 
 async def _lock_balance(tx: RawTransaction, artikel_id: int, charge_id: int | None, ort_id: int) -> Mapping[str, Any]:
-    await tx.fetch(CREATE_BALANCE, artikel_id=artikel_id, charge_id=charge_id, lagerort_id=ort_id)
+    """Lock the balance row; create it first only when it is missing (as the product does)."""
     # SQLite has no row locks: its writers are serialized by BEGIN IMMEDIATE
     lock = " FOR UPDATE" if tx.style == "numeric" else ""
+    rows = await tx.fetch(LOCK_BALANCES.format(lock=lock), artikel_id=artikel_id, lagerort_id=ort_id)
+    found = next((row for row in rows if row["charge_id"] == charge_id), None)
+    if found is not None:
+        return found
+    await tx.fetch(CREATE_BALANCE, artikel_id=artikel_id, charge_id=charge_id, lagerort_id=ort_id)
     rows = await tx.fetch(LOCK_BALANCES.format(lock=lock), artikel_id=artikel_id, lagerort_id=ort_id)
     return next(row for row in rows if row["charge_id"] == charge_id)
 

@@ -64,6 +64,7 @@ def markdown(result: LoadtestResult) -> str:
             f"| {status} | {number(w.p50_ms, 2)} | {number(w.p99_ms, 2)} "
             f"| {'-' if w.spread is None else f'{w.spread:.2f}x'} | {number(w.rss_bytes / 2**20)} |"
         )
+    lines += _latency_by_kind(result)
     examples = {code: bodies for w in result.windows for code, bodies in w.error_bodies.items()}
     if examples:
         lines += ["", "First answers per error status (4xx are expected: conflicts, stock running out):", ""]
@@ -71,3 +72,27 @@ def markdown(result: LoadtestResult) -> str:
     if ledger.verify_output.strip():
         lines += ["", "`lager verify` said:", "", "```", ledger.verify_output.strip()[-2000:], "```"]
     return "\n".join(lines) + "\n"
+
+
+def _latency_by_kind(result: LoadtestResult) -> list[str]:
+    """p50/p99 per kind of request and window, and which kinds the slowest 1 % are."""
+    tags = sorted({tag for w in result.windows for tag in w.by_tag_latency})
+    if not tags:
+        return []
+    lines = [
+        "",
+        "Latency per kind of request (ms; share of the window's slowest 1 % in brackets):",
+        "",
+        "| window | " + " | ".join(f"{tag} p50 | {tag} p99" for tag in tags) + " |",
+        "|---:|" + "---:|---:|" * len(tags),
+    ]
+    for w in result.windows:
+        cells = []
+        for tag in tags:
+            kind = w.by_tag_latency.get(tag)
+            if kind is None:
+                cells += ["-", "-"]
+            else:
+                cells += [number(kind["p50_ms"], 2), f"{number(kind['p99_ms'], 2)} ({kind['tail_share']:.0%})"]
+        lines.append(f"| {w.index} | " + " | ".join(cells) + " |")
+    return lines

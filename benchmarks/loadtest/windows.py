@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.stats import percentile
@@ -24,6 +24,9 @@ class Window:
     p99_ms: float | None
     rss_bytes: int  # all workers together, sampled at the end of the window
     error_bodies: dict[str, list[str]]
+    # per kind of request (read, booking, reservation): p50 and p99 in ms, and how many of the
+    # window's slowest 1 % it sent - which kind makes the tail
+    by_tag_latency: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def spread(self) -> float | None:
@@ -38,6 +41,7 @@ def window(index: int, outcome: Any, rss_bytes: int) -> Window:
     for sample in outcome.samples:
         by_tag[sample[3]] = by_tag.get(sample[3], 0) + 1
     latencies = outcome.latencies_ms
+    p99 = percentile(latencies, 99) if latencies else None
     return Window(
         index=index,
         seconds=outcome.elapsed,
@@ -46,10 +50,27 @@ def window(index: int, outcome: Any, rss_bytes: int) -> Window:
         status=dict(sorted(outcome.status.items())),
         failures=outcome.failures,
         p50_ms=percentile(latencies, 50) if latencies else None,
-        p99_ms=percentile(latencies, 99) if latencies else None,
+        p99_ms=p99,
         rss_bytes=rss_bytes,
         error_bodies=outcome.error_bodies,
+        by_tag_latency=_latency_by_tag(outcome.samples, p99),
     )
+
+
+def _latency_by_tag(samples: list[list[Any]], p99: float | None) -> dict[str, dict[str, float]]:
+    """p50/p99 per kind and its share of the answers slower than the window's p99."""
+    latencies: dict[str, list[float]] = {}
+    for sample in samples:
+        latencies.setdefault(sample[3], []).append(sample[1])
+    tail = [sample[3] for sample in samples if p99 is not None and sample[1] > p99]
+    return {
+        tag: {
+            "p50_ms": percentile(values, 50),
+            "p99_ms": percentile(values, 99),
+            "tail_share": tail.count(tag) / len(tail) if tail else 0.0,
+        }
+        for tag, values in sorted(latencies.items())
+    }
 
 
 def server_errors(windows: list[Window]) -> int:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     )
     from modular_server.core.host import PluginHostView, database_of, host_of, runtime_of, settings_of
     from modular_server.core.idempotency import IdempotencyKey, run_idempotent
+    from modular_server.core.listmatch import one_of
     from modular_server.core.openapi_decimals import decimal_json_schema, exact_decimal
     from modular_server.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest, Pagination
     from modular_server.core.periodic import Periodic, every
@@ -122,6 +123,7 @@ __all__ = [
     "nested",
     "nested_rows",
     "note_change",
+    "one_of",
     "plain_rows",
     "problem_body",
     "problem_response",
@@ -176,6 +178,7 @@ _ORIGINS: Mapping[str, str] = MappingProxyType(
             ("PluginHostView", "database_of", "host_of", "runtime_of", "settings_of"), "modular_server.core.host"
         ),
         **dict.fromkeys(("IdempotencyKey", "run_idempotent"), "modular_server.core.idempotency"),
+        **dict.fromkeys(("one_of",), "modular_server.core.listmatch"),
         **dict.fromkeys(("decimal_json_schema", "exact_decimal"), "modular_server.core.openapi_decimals"),
         **dict.fromkeys(
             ("DEFAULT_LIMIT", "MAX_LIMIT", "Page", "PageRequest", "Pagination"), "modular_server.core.pagination"

@@ -77,3 +77,22 @@ def test_bookings_are_compared_with_the_ledger() -> None:
     clean = compare_bookings([(1, 11)], [("lt-1", 11)])
     clean.balance_mismatches, clean.verify_exit_code = 0, 0
     assert clean.clean and not report.clean
+
+
+def test_each_kind_has_its_own_p50_p99_and_share_of_the_slowest_answers() -> None:
+    samples = [[0.0, 10.0, 200, "read", n] for n in range(180)]
+    samples += [[0.0, 30.0 + n, 201, "booking", 180 + n] for n in range(20)]
+    mixed = Outcome(
+        count=len(samples),
+        elapsed=10.0,
+        status={"200": 180, "201": 20},
+        latencies_ms=[s[1] for s in samples],
+        samples=samples,
+    )
+    measured = windows.window(0, mixed, rss_bytes=0)
+    read, booking = measured.by_tag_latency["read"], measured.by_tag_latency["booking"]
+    assert (read["p50_ms"], read["p99_ms"]) == (10.0, 10.0)
+    assert booking["p50_ms"] == pytest.approx(39.5)
+    assert measured.p99_ms is not None and measured.p99_ms > 30.0
+    # every answer slower than the window's p99 was a booking
+    assert (booking["tail_share"], read["tail_share"]) == (1.0, 0.0)

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.plugin import NotFound
+from modular_server.plugin import NotFound, one_of
 from modular_server.plugins.artikel.models import Artikel, Einheit
 from modular_server.plugins.artikel.units import QUANTUM, Unit, convert, to_artikel_unit
 
@@ -110,7 +110,7 @@ def _artikel_by_id() -> Select[Any]:
 
 @functools.cache
 def _artikel_by_ids() -> Select[Any]:
-    return select(*_info_columns()).where(ARTIKEL.c.id.in_(bindparam("ids", expanding=True)))
+    return select(*_info_columns()).where(one_of(ARTIKEL.c.id, "ids"))
 
 
 def _info_columns() -> list[Any]:

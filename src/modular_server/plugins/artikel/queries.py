@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Integer, Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, contains_eager
 
-from modular_server.plugin import NotFound, PageRequest, labelled, plain_rows
+from modular_server.plugin import NotFound, PageRequest, labelled, one_of, plain_rows
 from modular_server.plugins.artikel.models import Artikel, Einheit
 
 ARTIKEL_CURSOR = "artikel"
@@ -90,7 +90,7 @@ def _artikel_select(filters: tuple[str, ...], *, by_ids: bool, keyset: bool) -> 
     for column in filters:
         stmt = stmt.where(Artikel.__table__.c[column] == bindparam(column))
     if by_ids:
-        return stmt.where(Artikel.id.in_(bindparam("ids", expanding=True)))
+        return stmt.where(one_of(Artikel.id, "ids"))
     if keyset:
         stmt = stmt.where(Artikel.id > bindparam("after"))
     return stmt.limit(bindparam("limit", type_=Integer))

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from modular_server.plugin import one_of
 from modular_server.plugins.chargen.models import CHARGE_STATUS, Charge
 
 __all__ = ["CHARGE", "CHARGE_STATUS", "ChargeInfo", "chargen_by_ids", "find_charge"]
@@ -64,7 +65,7 @@ def _charge_by_id() -> Select[Any]:
 
 @functools.cache
 def _chargen_by_ids() -> Select[Any]:
-    return select(*_info_columns()).where(CHARGE.c.id.in_(bindparam("ids", expanding=True)))
+    return select(*_info_columns()).where(one_of(CHARGE.c.id, "ids"))
 
 
 def _info_columns() -> list[Any]:

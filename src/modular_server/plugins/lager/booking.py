@@ -4,10 +4,10 @@ Every booking - one movement, a batch of up to 1000, a storno, a reservation bei
 runs the same steps in one transaction with a constant number of round trips:
 
 1. master data of all items in one query per table (artikel, charge, lagerort, einheit);
-2. missing balance rows are created (INSERT ... ON CONFLICT DO NOTHING), so that
-3. every affected balance row can be locked in a fixed order (SELECT ... FOR UPDATE ORDER BY
-   id; SQLite serializes writers instead) - concurrent bookings wait, they never deadlock or
-   oversell;
+2. every affected balance row is locked in a fixed order (SELECT ... FOR UPDATE ORDER BY id;
+   SQLite serializes writers instead) - concurrent bookings wait, they never oversell;
+3. only when some are missing: those are created (INSERT ... ON CONFLICT DO NOTHING, in key
+   order) and locked as well;
 4. the movements are simulated in order on the locked balances: a shortfall names the item,
    its available quantity, and nothing is written;
 5. balances and ledger rows are flushed together (batched UPDATE, multi-row INSERT).
@@ -36,6 +36,7 @@ from modular_server.plugin import (
     Problem,
     current_request,
     note_change,
+    one_of,
     publish_event,
 )
 from modular_server.plugins.artikel.offers import ARTIKEL, QUANTUM, EinheitInfo, artikel_by_ids, convert, einheiten
@@ -219,12 +220,29 @@ def _keys(planned: Iterable[Planned | None]) -> set[Key]:
 
 
 async def lock_balances(session: AsyncSession, keys: set[Key]) -> dict[Key, Bestand]:
-    """Create missing balance rows, then lock every one of ``keys`` in id order (2 queries)."""
-    rows = [{"artikel_id": a, "charge_id": c, "lagerort_id": o, "menge": ZERO, "reserviert": ZERO} for a, c, o in keys]
-    await session.execute(_create_missing_balances(session.bind.dialect.name), rows)
+    """Lock every one of ``keys`` in id order, creating the missing ones first: one query when
+    they all exist (the common case: a balance is created once and booked many times), three
+    when some are new.
+
+    Missing rows are created in key order and locked after the existing ones. Two bookings that
+    create the same row queue on its INSERT like on a lock; a deadlock needs a third transaction
+    to create a row between the first two's statements, and is retried as any other."""
+    locked = await _locked(session, keys)
+    missing = keys - locked.keys()
+    if missing:
+        rows = [
+            {"artikel_id": a, "charge_id": c, "lagerort_id": o, "menge": ZERO, "reserviert": ZERO}
+            for a, c, o in sorted(missing, key=lambda key: (key[0], key[1] or 0, key[2]))
+        ]
+        await session.execute(_create_missing_balances(session.bind.dialect.name), rows)
+        locked |= await _locked(session, missing)
+    return {key: locked[key] for key in keys}
+
+
+async def _locked(session: AsyncSession, keys: set[Key]) -> dict[Key, Bestand]:
+    """The existing balance rows of ``keys``' artikel and lagerorte, locked in id order."""
     values = {"artikel_ids": list({k[0] for k in keys}), "ort_ids": list({k[2] for k in keys})}
-    found = {(b.artikel_id, b.charge_id, b.lagerort_id): b for b in await session.scalars(_lock_balances(), values)}
-    return {key: found[key] for key in keys}
+    return {(b.artikel_id, b.charge_id, b.lagerort_id): b for b in await session.scalars(_lock_balances(), values)}
 
 
 # The booking's statements are built once (immutable; values travel as bound parameters):
@@ -232,7 +250,7 @@ async def lock_balances(session: AsyncSession, keys: set[Key]) -> dict[Key, Best
 @functools.cache
 def _orte_by_ids() -> Select[Any]:
     ort = Lagerort.__table__.c
-    return select(ort.id, ort.code, ort.gesperrt).where(ort.id.in_(bindparam("ids", expanding=True)))
+    return select(ort.id, ort.code, ort.gesperrt).where(one_of(ort.id, "ids"))
 
 
 @functools.cache
@@ -249,8 +267,8 @@ def _lock_balances() -> Select[tuple[Bestand]]:
     return (
         select(Bestand)
         .where(
-            Bestand.artikel_id.in_(bindparam("artikel_ids", expanding=True)),
-            Bestand.lagerort_id.in_(bindparam("ort_ids", expanding=True)),
+            one_of(Bestand.artikel_id, "artikel_ids"),
+            one_of(Bestand.lagerort_id, "ort_ids"),
         )
         .order_by(Bestand.id)
         .with_for_update()

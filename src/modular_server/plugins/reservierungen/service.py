@@ -19,7 +19,7 @@ from decimal import Decimal
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modular_server.plugin import Conflict, Database, DomainEvent, NotFound, Unprocessable, publish_event
+from modular_server.plugin import Conflict, Database, DomainEvent, NotFound, Unprocessable, one_of, publish_event
 from modular_server.plugins.artikel.offers import QUANTUM, find_artikel, to_artikel_unit
 from modular_server.plugins.chargen.offers import find_charge
 from modular_server.plugins.lager import offers as lager
@@ -237,7 +237,7 @@ def _due_select(*, by_artikel: bool, by_ids: bool, limit: int) -> Select[tuple[R
     if by_artikel:
         query = query.where(Reservierung.artikel_id == bindparam("artikel_id"))
     if by_ids:
-        query = query.where(Reservierung.id.in_(bindparam("ids", expanding=True)))
+        query = query.where(one_of(Reservierung.id, "ids"))
     return query.order_by(Reservierung.id).limit(limit).with_for_update(skip_locked=True)
 
 
