@@ -243,12 +243,13 @@ class RemoteCache:
         except self._errors as exc:
             self.breaker.failed("announce", exc)
 
-    async def acknowledge(self, acks: str) -> None:
-        """Tell the writer that this process has applied its invalidation."""
+    async def acknowledge(self, keys: list[str]) -> None:
+        """Tell the writers that this process has applied their invalidations (one round trip)."""
         try:
             async with self.client.pipeline(transaction=False) as pipe:
-                pipe.rpush(acks, 1)
-                pipe.pexpire(acks, ACK_KEY_MS)
+                for acks in keys:
+                    pipe.rpush(acks, 1)
+                    pipe.pexpire(acks, ACK_KEY_MS)
                 await pipe.execute()
         except self._errors as exc:
             self.breaker.failed("acknowledge", exc)

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 
@@ -17,6 +18,8 @@ from modular_server.plugins.cache.settings import CacheSettings
 
 log = logging.getLogger("modular_server.cache")
 POLL_SECONDS = 1.0
+#: messages applied and confirmed together at most (what has piled up during one round trip)
+MAX_BATCH = 256
 
 
 class Subscriber:
@@ -28,7 +31,7 @@ class Subscriber:
         settings: CacheSettings,
         apply: Callable[[list[str]], None],
         resync: Callable[[], None],
-        acknowledge: Callable[[str], Awaitable[None]],
+        acknowledge: Callable[[list[str]], Awaitable[None]],
     ) -> None:
         import redis.asyncio as redis
         from redis.asyncio.retry import Retry
@@ -65,10 +68,18 @@ class Subscriber:
                 self.subscribed.set()
                 while True:
                     message = await pubsub.get_message(timeout=POLL_SECONDS)
-                    if message is not None and message.get("type") == "message":
-                        acks = self._deliver(message["data"])
-                        if acks:
-                            await self._acknowledge(acks)
+                    if message is None:
+                        continue
+                    # Apply what has arrived since, then confirm it all in one round trip: a
+                    # round trip per message took one turn of a busy event loop each, so under
+                    # load the acknowledgements fell behind the writes (every write waited out
+                    # ack_timeout_ms). Applying is synchronous: nothing is confirmed unapplied.
+                    acks = [self._deliver(message)]
+                    while len(acks) < MAX_BATCH and (message := await pubsub.get_message(timeout=0)) is not None:
+                        acks.append(self._deliver(message))
+                    confirm = [key for key in acks if key]
+                    if confirm:
+                        await self._acknowledge(confirm)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any failure of the connection: resubscribe later
@@ -81,10 +92,12 @@ class Subscriber:
                     await pubsub.aclose()
             await asyncio.sleep(self._retry_seconds)
 
-    def _deliver(self, data: bytes) -> str | None:
+    def _deliver(self, received: dict[str, Any]) -> str | None:
         """Apply one message (this process applied its own already); the key to acknowledge on."""
+        if received.get("type") != "message":
+            return None
         try:
-            message = orjson.loads(data)
+            message = orjson.loads(received["data"])
             origin, tags, acks = message["o"], message["t"], message.get("a")
         except (orjson.JSONDecodeError, KeyError, TypeError):
             log.warning("cache: ignored a malformed invalidation message")
