@@ -119,5 +119,10 @@ def _info_columns() -> list[Any]:
 
 async def einheiten(session: AsyncSession, *, codes: Collection[str], ids: Collection[int]) -> list[EinheitInfo]:
     """The units with one of ``codes`` or ``ids`` (one query)."""
-    rows = await session.scalars(select(Einheit).where(Einheit.code.in_(codes) | Einheit.id.in_(ids)))
+    rows = await session.scalars(_einheiten(), {"codes": list(codes), "ids": list(ids)})
     return [EinheitInfo.of(e) for e in rows]
+
+
+@functools.cache
+def _einheiten() -> Select[tuple[Einheit]]:
+    return select(Einheit).where(one_of(Einheit.code, "codes") | one_of(Einheit.id, "ids"))

@@ -479,13 +479,7 @@ async def _warn_below_minimum(session: AsyncSession, lowered: dict[int, Decimal]
     artikel that stays below is reported once a day by the notifications' daily check."""
     if not lowered:
         return
-    artikel = ARTIKEL.c
-    rows = await session.execute(
-        select(artikel.id, artikel.nummer, artikel.mindestbestand, func.coalesce(func.sum(Bestand.menge), 0))
-        .outerjoin(Bestand, Bestand.artikel_id == artikel.id)
-        .where(artikel.id.in_(lowered), artikel.mindestbestand > 0)
-        .group_by(artikel.id, artikel.nummer, artikel.mindestbestand)
-    )
+    rows = await session.execute(_stock_of_minimum_artikel(), {"ids": list(lowered)})
     for artikel_id, nummer, mindestbestand, bestand in rows:
         after = Decimal(bestand)
         if after < mindestbestand <= after + lowered[artikel_id]:
@@ -503,3 +497,15 @@ async def _warn_below_minimum(session: AsyncSession, lowered: dict[int, Decimal]
                     severity="warning",
                 ),
             )
+
+
+@functools.cache
+def _stock_of_minimum_artikel() -> Select[Any]:
+    """Total stock of the artikel bound as ``ids`` that have a mindestbestand."""
+    artikel = ARTIKEL.c
+    return (
+        select(artikel.id, artikel.nummer, artikel.mindestbestand, func.coalesce(func.sum(Bestand.menge), 0))
+        .outerjoin(Bestand, Bestand.artikel_id == artikel.id)
+        .where(one_of(artikel.id, "ids"), artikel.mindestbestand > 0)
+        .group_by(artikel.id, artikel.nummer, artikel.mindestbestand)
+    )
