@@ -65,6 +65,7 @@ def markdown(result: LoadtestResult) -> str:
             f"| {'-' if w.spread is None else f'{w.spread:.2f}x'} | {number(w.rss_bytes / 2**20)} |"
         )
     lines += _latency_by_kind(result)
+    lines += _log_warnings(result)
     examples = {code: bodies for w in result.windows for code, bodies in w.error_bodies.items()}
     if examples:
         lines += ["", "First answers per error status (4xx are expected: conflicts, stock running out):", ""]
@@ -95,4 +96,14 @@ def _latency_by_kind(result: LoadtestResult) -> list[str]:
             else:
                 cells += [number(kind["p50_ms"], 2), f"{number(kind['p99_ms'], 2)} ({kind['tail_share']:.0%})"]
         lines.append(f"| {w.index} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _log_warnings(result: LoadtestResult) -> list[str]:
+    """The server's complaints during the run (reported: a warning is not a failed answer)."""
+    if not result.log_warnings:
+        return ["", "The server logged no warning."]
+    lines = ["", "The server's warnings by kind (numbers and quoted values as `#`):", ""]
+    lines += ["| lines | kind |", "|---:|---|"]
+    lines += [f"| {count:,} | `{kind}` |" for kind, count in result.log_warnings.items()]
     return lines

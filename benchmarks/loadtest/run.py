@@ -14,7 +14,7 @@ from typing import Any
 
 from benchmarks import dataset
 from benchmarks.loadgen import LoadGenerator, Spec
-from benchmarks.loadtest import checks, traffic, windows
+from benchmarks.loadtest import checks, serverlog, traffic, windows
 from benchmarks.probe import probe
 from benchmarks.servers import LOOPBACK, ServerProcess, ServerSpec, product_server_env
 
@@ -49,6 +49,8 @@ class LoadtestResult:
     p99_spread: float | None
     requests_per_second: float | None
     rows: dict[str, int]
+    #: the server's WARNING (and worse) lines by kind, most first (reported, not judged)
+    log_warnings: dict[str, int] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -116,7 +118,8 @@ def run_loadtest(config: LoadtestConfig) -> LoadtestResult:
                 acknowledged += [(seq, answer_id) for _tag, seq, answer_id in outcome.acknowledged]
                 measured.append(windows.window(index, outcome, sum(server.rss_bytes().values())))
                 log.info("window %d: %d requests, status %s", index, outcome.count, outcome.status)
-            log_tail = server.log_path.read_text(errors="replace")[-4000:]
+            server_log = server.log_path.read_text(errors="replace")
+            log_tail = server_log[-4000:]
     asyncio.run(_forget_redis_keys(config.redis_url, config.redis_prefix))
     ledger = checks.check(config.database_url, acknowledged)
     if not ledger.clean or windows.server_errors(measured):
@@ -133,4 +136,5 @@ def run_loadtest(config: LoadtestConfig) -> LoadtestResult:
         p99_spread=windows.widest_spread(measured),
         requests_per_second=windows.throughput(measured),
         rows=facts.rows,
+        log_warnings=serverlog.warnings_by_kind(server_log),
     )

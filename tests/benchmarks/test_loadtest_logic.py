@@ -96,3 +96,25 @@ def test_each_kind_has_its_own_p50_p99_and_share_of_the_slowest_answers() -> Non
     assert measured.p99_ms is not None and measured.p99_ms > 30.0
     # every answer slower than the window's p99 was a booking
     assert (booking["tail_share"], read["tail_share"]) == (1.0, 0.0)
+
+
+def test_the_servers_warnings_are_counted_by_kind_whatever_their_numbers() -> None:
+    from benchmarks.loadtest.serverlog import warnings_by_kind
+
+    text = "\n".join(
+        [
+            "2026-12-02 09:32:27,055 WARNING modular_server.cache: not every process confirmed within 50 ms",
+            "2026-12-02 09:32:27,101 WARNING modular_server.cache: not every process confirmed within 50 ms",
+            "2026-12-02 09:32:28,000 WARNING modular_server.monitoring: slow query (209.6 ms) on POST /x: SELECT 'a'",
+            "2026-12-02 09:32:29,000 WARNING modular_server.monitoring: slow query (31.0 ms) on POST /x: SELECT 'b'",
+            "2026-12-02 09:32:30,000 INFO modular_server: started",
+            "INFO:     127.0.0.1:5000 - GET / 200",
+            "2026-12-02 09:32:31,000 ERROR modular_server.notifications: webhook 7 failed",
+        ]
+    )
+    assert warnings_by_kind(text) == {
+        "WARNING modular_server.cache: not every process confirmed within # ms": 2,
+        "WARNING modular_server.monitoring: slow query # on POST /x: SELECT #": 2,
+        "ERROR modular_server.notifications: webhook # failed": 1,
+    }
+    assert warnings_by_kind("") == {}
