@@ -9,8 +9,9 @@ from collections import Counter
 
 #: the text format of the server's log lines: "<date> <time> LEVEL logger: message"
 _LINE = re.compile(r"^\S+ \S+ (WARNING|ERROR|CRITICAL) (\S+): (.*)$")
-#: numbers, quoted values and parenthesised details vary between lines of one kind
-_VARYING = re.compile(r"\([^)]*\)|'[^']*'|\"[^\"]*\"|\d+(?:\.\d+)?")
+#: numbers and quoted values vary between lines of one kind; the rest (which operation failed,
+#: with which error) is what tells kinds apart
+_VARYING = re.compile(r"'[^']*'|\"[^\"]*\"|\d+(?:\.\d+)?")
 KINDS_REPORTED = 10
 MESSAGE_CHARS = 100
 

@@ -110,11 +110,13 @@ def test_the_servers_warnings_are_counted_by_kind_whatever_their_numbers() -> No
             "2026-12-02 09:32:30,000 INFO modular_server: started",
             "INFO:     127.0.0.1:5000 - GET / 200",
             "2026-12-02 09:32:31,000 ERROR modular_server.notifications: webhook 7 failed",
+            "2026-12-02 09:32:32,000 WARNING modular_server.cache: Redis unavailable (store: TimeoutError: read 6379)",
         ]
     )
     assert warnings_by_kind(text) == {
         "WARNING modular_server.cache: not every process confirmed within # ms": 2,
-        "WARNING modular_server.monitoring: slow query # on POST /x: SELECT #": 2,
+        "WARNING modular_server.monitoring: slow query (# ms) on POST /x: SELECT #": 2,
         "ERROR modular_server.notifications: webhook # failed": 1,
+        "WARNING modular_server.cache: Redis unavailable (store: TimeoutError: read #)": 1,
     }
     assert warnings_by_kind("") == {}
