@@ -36,7 +36,9 @@ class CacheSettings(BaseModel):
     # Under the load test (64 clients, 2 workers, 2 cores) 20 ms tripped the breaker 9 times in
     # 5 minutes with Redis idle - and a tripped breaker owes its invalidations for
     # redis_retry_seconds, so other processes served the old answers meanwhile; 100 ms: once.
-    redis_timeout_ms: float = Field(default=100, gt=0, description="per Redis call; a slower answer counts as a failure")
+    redis_timeout_ms: float = Field(
+        default=100, gt=0, description="per Redis call; a slower answer counts as a failure"
+    )
     redis_connect_timeout_ms: float = Field(
         default=250,
         gt=0,

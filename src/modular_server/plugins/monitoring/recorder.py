@@ -152,9 +152,8 @@ class Recorder:
         left_out = self.slow_log.admit(query.fingerprint)
         if left_out is not None:
             more = f" ({left_out} more since this statement's last line)" if left_out else ""
-            log.warning(
-                "slow query (%.1f ms) on %s %s: %s%s", query.duration * 1000, method, route, query.fingerprint, more
-            )
+            where = f"on {method} {route}" if ctx else "in background work"
+            log.warning("slow query (%.1f ms) %s: %s%s", query.duration * 1000, where, query.fingerprint, more)
 
     def finished(self, ctx: RequestContext, status: int) -> None:
         route = ctx.route or OTHER_ROUTE
