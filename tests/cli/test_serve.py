@@ -101,3 +101,15 @@ def test_the_worker_factory_reports_a_bad_setting_in_one_line(database_url, tmp_
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("error: invalid setting: MODULAR_SERVER_DATABASE_POOL_SIZE")
+
+
+def test_a_worker_freezes_what_start_up_built_out_of_the_collectors_reach(database_url, tmp_path):
+    """Full collections walked every start-up object and stopped a loaded worker's event loop
+    for 75-130 ms every few seconds; the worker factory freezes them once the app is built."""
+    env = clean_environment(database_url, plugins__enabled=json.dumps(FIRST_PARTY))
+    probe = "import gc; from modular_server.core.app import app_factory; app_factory(); print(gc.get_freeze_count())"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.strip().splitlines()[-1]) > 100_000  # modules, models, routes, schemas
