@@ -4,6 +4,7 @@ database is one line on stderr, also with several workers (never a traceback per
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import signal
 import socket
@@ -13,6 +14,7 @@ import sys
 import httpx
 import pytest
 
+from modular_server.core.app import create_app
 from modular_server.testing import eventually
 from tests.cli.test_startup import FIRST_PARTY
 from tests.core.cli import CONSOLE_SCRIPT, clean_environment, run
@@ -113,3 +115,11 @@ def test_a_worker_freezes_what_start_up_built_out_of_the_collectors_reach(databa
     )
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.strip().splitlines()[-1]) > 100_000  # modules, models, routes, schemas
+
+
+def test_building_an_app_in_process_freezes_nothing(settings_factory):
+    """Only the worker factory freezes: a process building many apps (this suite) would keep
+    each one's objects forever."""
+    before = gc.get_freeze_count()
+    create_app(settings_factory())
+    assert gc.get_freeze_count() == before
