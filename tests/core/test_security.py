@@ -1,8 +1,10 @@
-"""API keys through the API, revocation, no key lookup per request, and a walk
-over every route proving none is reachable without the right scope."""
+"""API keys through the API, revocation, no key lookup per request (and one for a burst of
+requests with a new key), and a walk over every route proving none is reachable without the
+right scope."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -85,6 +87,42 @@ async def test_a_verified_key_costs_no_statement(make_app, backend):
             with running.count_statements() as sql:
                 assert (await client.get("/api/v1/system/plugins")).status_code == 200
             assert sql.count == 0, sql.statements
+
+
+@pytest.mark.parametrize("backend", BOTH, indirect=True)
+async def test_a_burst_of_requests_with_an_unverified_key_looks_it_up_once(make_app, backend):
+    # a worker's first burst after start, or every request of a client whose entry expired:
+    # each would otherwise run the lookup, each on a pool connection of its own
+    async with make_app(discover=False) as running:
+        fresh = (await running.app.state.keys.create("burst", "admin")).token
+        client = _client(running, fresh)
+        with running.count_statements() as sql:
+            answers = await asyncio.gather(*(client.get("/api/v1/system/plugins") for _ in range(16)))
+        assert [answer.status_code for answer in answers] == [200] * 16
+        lookups = [statement for statement in sql.statements if "FROM api_key" in statement]
+        assert len(lookups) == 1, lookups
+
+
+async def test_a_lookup_that_began_before_a_revocation_is_not_remembered(running, monkeypatch):
+    keys = running.app.state.keys
+    token = (await keys.create("racing", "read")).token
+    looked_up, release = asyncio.Event(), asyncio.Event()
+    lookup = keys._lookup
+
+    async def slow_lookup(presented: str):
+        found = await lookup(presented)  # reads the key while it is still valid
+        looked_up.set()
+        await release.wait()
+        return found
+
+    monkeypatch.setattr(keys, "_lookup", slow_lookup)
+    early = asyncio.ensure_future(keys.verify(token))
+    await looked_up.wait()
+    await keys.revoke("racing")
+    release.set()
+    assert (await early) is not None, "a request that came before the revocation is answered as it was"
+    monkeypatch.undo()
+    assert (await keys.verify(token)) is None, "the revoked key was remembered as valid"
 
 
 async def test_unauthenticated_and_forbidden_are_problems_with_the_right_headers(running):

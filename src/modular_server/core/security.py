@@ -4,7 +4,9 @@ A key looks like ``msk_<prefix>_<secret>``. The prefix finds the row; the secret
 digest is compared in constant time. Keys are random 256-bit values, so a fast digest is the
 right tool (a password KDF would only slow every request). Verified keys are remembered in
 process for ``api_key_cache_seconds``; revocation through this process forgets them at once,
-revocation from another process takes effect within that TTL.
+revocation from another process takes effect within that TTL. Requests that present the same
+unverified key at once share one lookup (a worker's first burst would otherwise run one per
+request, each on a pool connection of its own).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from modular_server.core.errors import Conflict, NotFound, Unprocessable
 from modular_server.core.models import ApiKey
+from modular_server.core.singleflight import SingleFlight
 from modular_server.hooks import Principal, hookimpl
 
 if TYPE_CHECKING:
@@ -59,6 +62,10 @@ class KeyStore:
         self._verified: TTLCache[str, Principal | None] = (
             TTLCache(maxsize=4096, ttl=ttl) if ttl > 0 else TTLCache(maxsize=1, ttl=1e-9)
         )
+        self._lookups: SingleFlight[str, Principal | None] = SingleFlight()
+        # bumped by every change of the keys: a lookup that started before it must not
+        # remember its (possibly revoked) result
+        self._generation = 0
 
     async def create(self, name: str, scope: str, *, replace: bool = False) -> IssuedKey:
         if scope not in SCOPES:
@@ -81,7 +88,7 @@ class KeyStore:
             return key.id
 
         key_id = await self.db.transaction(work)
-        self._verified.clear()
+        self._forget_verified()
         return IssuedKey(id=key_id, name=name, scope=scope, token=f"{KEY_PREFIX}_{prefix}_{secret}")
 
     async def revoke(self, name: str) -> None:
@@ -95,7 +102,7 @@ class KeyStore:
                 raise NotFound("active api key", name)
 
         await self.db.transaction(work)
-        self._verified.clear()
+        self._forget_verified()
 
     async def list(self, session: AsyncSession | None = None) -> list[ApiKey]:
         """Every key (revoked ones too); reads through ``session`` when given (e.g. a replica)."""
@@ -108,9 +115,16 @@ class KeyStore:
         cache_key = _digest(token)
         if cache_key in self._verified:
             return self._verified[cache_key]
-        principal = await self._lookup(token)
-        self._verified[cache_key] = principal
+        generation = self._generation
+        principal = await self._lookups.run(cache_key, lambda: self._lookup(token))
+        if generation == self._generation:
+            self._verified[cache_key] = principal
         return principal
+
+    def _forget_verified(self) -> None:
+        self._generation += 1
+        self._verified.clear()
+        self._lookups.forget()
 
     async def _lookup(self, token: str) -> Principal | None:
         parts = token.split("_", 2)
