@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from modular_server.plugins.monitoring.counters import Counters
 from modular_server.plugins.monitoring.histogram import Histogram
 from modular_server.plugins.monitoring.logthrottle import LogThrottle
+from modular_server.plugins.monitoring.looplag import LoopLag
 
 if TYPE_CHECKING:
     from modular_server.plugin import QueryInfo, RequestContext
@@ -97,9 +98,16 @@ class Snapshot:
 
 
 class Recorder:
-    def __init__(self, settings: MonitoringSettings) -> None:
+    def __init__(self, settings: MonitoringSettings, loop_lag: LoopLag | None = None) -> None:
         self.slow_seconds = settings.slow_query_ms / 1000
         self.slow_log = LogThrottle(settings.slow_query_log_interval_seconds)
+        #: with a sampler, the time the event loop was late during a statement is not counted
+        #: against the statement (without one, e.g. in unit tests, every second is)
+        self.loop_lag = loop_lag
+        #: statements over the threshold only because the event loop was late (not recorded as
+        #: slow queries; logged as stalls of the process)
+        self.delayed_by_loop = 0
+        self.stall_log = LogThrottle(settings.slow_query_log_interval_seconds)
         self.threshold = settings.n_plus_one_threshold
         self.strict = settings.strict_n_plus_one
         self.pending: dict[RouteKey, RouteFigures] = {}
@@ -119,7 +127,7 @@ class Recorder:
         if FLUSHING.get():
             return
         if query.duration > self.slow_seconds:
-            self._slow(ctx, query)
+            self._over_threshold(ctx, query)
         if ctx is None or query.executemany:
             return
         fingerprint = query.fingerprint
@@ -135,7 +143,30 @@ class Recorder:
             if self.strict:
                 ctx.buffer_response = True  # so before_response can replace the body
 
-    def _slow(self, ctx: RequestContext | None, query: QueryInfo) -> None:
+    def _over_threshold(self, ctx: RequestContext | None, query: QueryInfo) -> None:
+        """A slow query - unless the time over the threshold was the event loop's (then the
+        database answered in time and the process was stalled: logged as such)."""
+        late = 0.0
+        if self.loop_lag is not None and self.slow_seconds > 0:  # 0 records every statement
+            end = self.loop_lag.clock()
+            late = self.loop_lag.during(end - query.duration, end)
+        if query.duration - late > self.slow_seconds:
+            self._slow(ctx, query, late)
+            return
+        self.delayed_by_loop += 1
+        left_out = self.stall_log.admit("loop")
+        if left_out is not None:
+            more = f" ({left_out} more since the last such line)" if left_out else ""
+            log.warning(
+                "event loop stalled: a statement %s took %.1f ms, %.1f ms of it waiting for this process's "
+                "event loop (not counted as a slow query)%s",
+                _where(ctx),
+                query.duration * 1000,
+                late * 1000,
+                more,
+            )
+
+    def _slow(self, ctx: RequestContext | None, query: QueryInfo, late: float) -> None:
         method, route = (ctx.method, ctx.route or OTHER_ROUTE) if ctx else (None, None)
         self._figures((method or "-", route or BACKGROUND_ROUTE)).slow_queries += 1
         self.slow.append(
@@ -152,8 +183,10 @@ class Recorder:
         left_out = self.slow_log.admit(query.fingerprint)
         if left_out is not None:
             more = f" ({left_out} more since this statement's last line)" if left_out else ""
-            where = f"on {method} {route}" if ctx else "in background work"
-            log.warning("slow query (%.1f ms) %s: %s%s", query.duration * 1000, where, query.fingerprint, more)
+            loop = f", {late * 1000:.1f} ms of it waiting for the event loop" if late >= 0.001 else ""
+            log.warning(
+                "slow query (%.1f ms%s) %s: %s%s", query.duration * 1000, loop, _where(ctx), query.fingerprint, more
+            )
 
     def finished(self, ctx: RequestContext, status: int) -> None:
         route = ctx.route or OTHER_ROUTE
@@ -200,3 +233,7 @@ class Recorder:
         self.since = min(self.since, snapshot.since)
         self.slow.extendleft(reversed(snapshot.slow))
         self.n_plus_one.extendleft(reversed(snapshot.n_plus_one))
+
+
+def _where(ctx: RequestContext | None) -> str:
+    return f"on {ctx.method} {ctx.route or OTHER_ROUTE}" if ctx else "in background work"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from modular_server.plugin import PROBLEM_MEDIA_TYPE, Periodic, host_of, problem_body
 from modular_server.plugins.monitoring.explain import PlanExplainer
+from modular_server.plugins.monitoring.looplag import INTERVAL_SECONDS, LoopLag
 from modular_server.plugins.monitoring.metrics import TotalsCollector, build_registry
 from modular_server.plugins.monitoring.recorder import FLUSHING, TRACE_KEY, Recorder, RequestTrace
 from modular_server.plugins.monitoring.service import persist, remove_older_than
@@ -49,7 +50,8 @@ class Monitor:
         self.settings = settings
         self.db = app.state.db
         self.worker = f"{socket.gethostname()[:16]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.recorder = Recorder(settings)
+        self.loop_lag = LoopLag()
+        self.recorder = Recorder(settings, self.loop_lag)
         self.explainer = PlanExplainer(core.database_url, settings)
         self.totals: LocalTotals | RedisTotals = LocalTotals()
         if app.state.redis is not None:
@@ -79,6 +81,17 @@ class Monitor:
                 ("cleanup", settings.cleanup_interval_seconds, self._cleanup),
             )
         ]
+        # the loop-lag timer: its wait is the measurement, its work nothing
+        self._loops.append(
+            Periodic(
+                INTERVAL_SECONDS,
+                _nothing,
+                name="loop-lag",
+                plugin="monitoring",
+                host=host_of(app),
+                sleep=self.loop_lag.sleep,
+            )
+        )
 
     async def start(self) -> None:
         for periodic in self._loops:
@@ -156,6 +169,10 @@ class Monitor:
             log.warning("monitoring: cache stats() failed: %s", exc)
             return None
         return dict(found) if isinstance(found, dict) else None
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _unmonitored(job: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
