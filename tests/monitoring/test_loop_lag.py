@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, text
 
 from modular_server.plugin import QueryInfo, host_of
-from modular_server.plugins.monitoring.looplag import LoopLag
+from modular_server.plugins.monitoring.looplag import LoopLag, interval_for
 from modular_server.plugins.monitoring.recorder import Recorder
 from modular_server.plugins.monitoring.settings import MonitoringSettings
 from modular_server.testing import BOTH
@@ -128,3 +128,10 @@ async def test_a_fast_statement_behind_a_stalled_loop_is_not_a_slow_query(monito
         items = (await running.client.get("/api/v1/performance/slow-queries")).json()["items"]
         assert [i for i in items if i["fingerprint"] == "SELECT ?"] == []
         assert any(r.getMessage().startswith("event loop stalled") for r in caplog.records)
+
+
+def test_the_timer_is_due_at_half_the_slow_threshold_at_most_ten_times_a_second():
+    assert interval_for(0.2) == pytest.approx(0.1)  # the default threshold: 10 wake-ups a second
+    assert interval_for(2.0) == pytest.approx(0.1)
+    assert interval_for(0.1) == pytest.approx(0.05)
+    assert interval_for(0.001) == pytest.approx(0.02)

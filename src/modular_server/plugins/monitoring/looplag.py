@@ -15,12 +15,20 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-#: how often the timer is due; a stall shorter than this may go unseen, which only matters for
-#: statements close to the slow threshold
-INTERVAL_SECONDS = 0.025
+#: bounds of how often the timer is due: half the slow threshold, so that a stall long enough
+#: to make a statement look slow always spans a due time (a shorter one may go unseen, which
+#: only matters for statements close to the threshold) - but at most 10 wake-ups a second:
+#: each costs the process a timer and a turn of the loop
+MIN_INTERVAL_SECONDS = 0.02
+MAX_INTERVAL_SECONDS = 0.1
 #: timer samples kept (a few seconds): statements slower than that are rare and judged by the
 #: samples inside them
 KEPT_SAMPLES = 256
+
+
+def interval_for(slow_seconds: float) -> float:
+    """How often the timer is due for a slow threshold of ``slow_seconds``."""
+    return min(MAX_INTERVAL_SECONDS, max(MIN_INTERVAL_SECONDS, slow_seconds / 2))
 
 
 class LoopLag:

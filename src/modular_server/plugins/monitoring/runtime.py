@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from modular_server.plugin import PROBLEM_MEDIA_TYPE, Periodic, host_of, problem_body
 from modular_server.plugins.monitoring.explain import PlanExplainer
-from modular_server.plugins.monitoring.looplag import INTERVAL_SECONDS, LoopLag
+from modular_server.plugins.monitoring.looplag import LoopLag, interval_for
 from modular_server.plugins.monitoring.metrics import TotalsCollector, build_registry
 from modular_server.plugins.monitoring.recorder import FLUSHING, TRACE_KEY, Recorder, RequestTrace
 from modular_server.plugins.monitoring.service import persist, remove_older_than
@@ -81,17 +81,19 @@ class Monitor:
                 ("cleanup", settings.cleanup_interval_seconds, self._cleanup),
             )
         ]
-        # the loop-lag timer: its wait is the measurement, its work nothing
-        self._loops.append(
-            Periodic(
-                INTERVAL_SECONDS,
-                _nothing,
-                name="loop-lag",
-                plugin="monitoring",
-                host=host_of(app),
-                sleep=self.loop_lag.sleep,
+        # the loop-lag timer: its wait is the measurement, its work nothing (with a threshold of
+        # 0 every statement is recorded: nothing to measure)
+        if settings.slow_query_ms > 0:
+            self._loops.append(
+                Periodic(
+                    interval_for(settings.slow_query_ms / 1000),
+                    _nothing,
+                    name="loop-lag",
+                    plugin="monitoring",
+                    host=host_of(app),
+                    sleep=self.loop_lag.sleep,
+                )
             )
-        )
 
     async def start(self) -> None:
         for periodic in self._loops:
