@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table, bindparam, event, select
 from sqlalchemy.exc import StatementError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import DeclarativeBase
 
 from modular_server.plugin import one_of
 from modular_server.testing import BOTH
+from tests.support.engines import engine_with
 
 METADATA = MetaData()
 ITEMS = Table(
@@ -29,12 +30,8 @@ BY_ID_AND_CODE = select(ITEMS.c.id).where(one_of(ITEMS.c.id, "ids"), one_of(ITEM
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(METADATA.create_all)
-        await connection.execute(ITEMS.insert(), ROWS)
-    yield engine
-    await engine.dispose()
+    async with engine_with(database_url, ITEMS, ROWS) as engine:
+        yield engine
 
 
 def _expected(ids: Any, codes: Any) -> list[int]:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from modular_server.core import audit
 from modular_server.core.base import Base
+from modular_server.core.direct import DIRECT_READS, DirectReads
 from modular_server.core.errors import DatabaseTimeout, DatabaseUnreachable, sqlstate_of
 from modular_server.core.fingerprint import Fingerprinter
 from modular_server.core.pool_ping import ping_when_idle
@@ -52,12 +53,21 @@ _EVENTS = "modular_server.events"
 # tasks started by changes_committed observers; Database.transaction waits for them
 _SETTLING = "modular_server.settling"
 _WRITE = "modular_server_write"
+# start times of the statements in flight on a connection (noted by before_cursor_execute)
+_QUERY_STARTED = "query_started"
 #: execution option for a Core statement whose every changed row is reported with
 #: :func:`note_change` (or by a later ORM flush): no table-level change is reported for it, so
 #: observers such as the cache can act on the rows instead of the whole table
 ROWS_NOTED = "modular_server_rows_noted"
 # PostgreSQL: serialization_failure, deadlock_detected; SQLite: busy/locked
 _RETRY_SQLSTATES = {"40001", "40P01"}
+
+
+def _abandon_timing(connection: Connection) -> None:
+    """A statement whose start was noted failed: forget its start (the next one's is on top)."""
+    started = connection.info.get(_QUERY_STARTED)
+    if started:
+        started.pop()
 
 
 def note_change(session: AsyncSession | Session, change: Change) -> None:
@@ -91,16 +101,23 @@ class Database:
         self._write_lock = asyncio.Lock()
         self.audited = audit.audited_tables(settings, host.active())
         tracked = type("TrackedSession", (Session,), {})
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=tracked)
+        # plain_rows reads a statement it has seen before straight from the driver (PostgreSQL)
+        self.direct_reads = DirectReads(self.engine.dialect, _abandon_timing)
+        direct = {DIRECT_READS: self.direct_reads}
+        self._sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=tracked, info=direct
+        )
         self._autocommit_sessions = async_sessionmaker(
             self.engine.execution_options(isolation_level=AUTOCOMMIT),
             expire_on_commit=False,
             sync_session_class=tracked,
+            info=direct,
         )
         self._write_sessions = async_sessionmaker(
             self.engine.execution_options(**{_WRITE: True}),
             expire_on_commit=False,
             sync_session_class=tracked,
+            info=direct,
         )
         self._listen_queries(self.engine.sync_engine)
         self._listen_commits(tracked)
@@ -112,9 +129,12 @@ class Database:
             replica = self._create_engine(settings.model_copy(update={"database_url": url}))
             self._listen_queries(replica.sync_engine)
             self.replicas.append(replica)
-            self._replica_sessions.append(async_sessionmaker(replica, expire_on_commit=False))
+            replica_direct = {DIRECT_READS: DirectReads(replica.dialect, _abandon_timing)}
+            self._replica_sessions.append(async_sessionmaker(replica, expire_on_commit=False, info=replica_direct))
             self._replica_autocommit_sessions.append(
-                async_sessionmaker(replica.execution_options(isolation_level=AUTOCOMMIT), expire_on_commit=False)
+                async_sessionmaker(
+                    replica.execution_options(isolation_level=AUTOCOMMIT), expire_on_commit=False, info=replica_direct
+                )
             )
         self._next_replica = itertools.cycle(range(len(self.replicas))) if self.replicas else None
 
@@ -235,13 +255,13 @@ class Database:
         def _before(
             conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
         ) -> None:
-            conn.info.setdefault("query_started", []).append(time.perf_counter())
+            conn.info.setdefault(_QUERY_STARTED, []).append(time.perf_counter())
 
         @event.listens_for(engine, "after_cursor_execute")
         def _after(
             conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
         ) -> None:
-            duration = time.perf_counter() - conn.info["query_started"].pop()
+            duration = time.perf_counter() - conn.info[_QUERY_STARTED].pop()
             ctx = _current_request.get()
             if ctx is not None:
                 ctx.db_statements += 1
@@ -263,9 +283,8 @@ class Database:
 
         @event.listens_for(engine, "handle_error")
         def _error(context: Any) -> BaseException | None:
-            started = context.connection.info.get("query_started") if context.connection is not None else None
-            if started:
-                started.pop()
+            if context.connection is not None:
+                _abandon_timing(context.connection)
             original = context.original_exception
             if isinstance(original, TimeoutError) and not isinstance(original, DatabaseTimeout):
                 # asyncpg's command_timeout arrives as a bare TimeoutError: name it

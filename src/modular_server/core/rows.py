@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import Executable, Label, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from modular_server.core.direct import DIRECT_READS, DirectReads
+
 
 async def plain_rows(
     session: AsyncSession, statement: Executable, parameters: Mapping[str, Any] | None = None
@@ -23,9 +25,20 @@ async def plain_rows(
     """The rows of a select of plain columns, executed on the session's connection: the ORM's
     per-execution work (entity loading, compile state) is skipped - it found no entities in
     such a select and cost a tenth of a list request. For reads: pending ORM changes of the
-    session are not flushed first, as ``session.execute`` would."""
+    session are not flushed first, as ``session.execute`` would.
+
+    On PostgreSQL a statement read again (built once, values bound per call) is read straight
+    from the driver, with the same rows, events and transaction (:mod:`modular_server.core.direct`)."""
     connection = await session.connection()
-    return list((await connection.execute(statement, parameters)).all())
+    direct: DirectReads | None = session.sync_session.info.get(DIRECT_READS)
+    if direct is not None:
+        rows = await direct.rows(connection, statement, parameters or {})
+        if rows is not None:
+            return rows
+    result = await connection.execute(statement, parameters)
+    if direct is not None:
+        direct.learn(statement, list(result.keys()))
+    return list(result.all())
 
 
 def labelled(entity: Any, key: str, names: Sequence[str]) -> list[Label[Any]]:
