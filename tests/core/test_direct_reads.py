@@ -22,13 +22,15 @@ from sqlalchemy import (
     Table,
     bindparam,
     event,
+    func,
     select,
 )
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from modular_server.core.database import _abandon_timing
 from modular_server.core.direct import DIRECT_READS, DirectReads
+from modular_server.core.errors import DatabaseTimeout
 from modular_server.plugin import labelled, one_of, plain_rows
 from tests.support.engines import engine_with
 
@@ -211,3 +213,26 @@ async def test_on_sqlite_every_read_is_sqlalchemys(engine, direct):
     for _ in range(3):
         assert len(await _read(sessions, WITH_PARENT, PARAMETERS)) == 6
     assert not direct.enabled and direct.direct == 0
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_direct_read_that_times_out_is_not_read_again(database_url, direct):
+    slow = select(ITEMS.c.id, func.pg_sleep(bindparam("pause"))).where(ITEMS.c.id == 1)
+    engine = create_async_engine(database_url, connect_args={"command_timeout": 0.3})
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(METADATA.create_all)
+        sessions = _sessions(engine, direct)
+        for _ in range(2):  # planned
+            await _read(sessions, slow, {"pause": 0})
+        sent: list[str] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", lambda _c, _k, sql, *_: sent.append(sql))
+        async with sessions() as session:
+            with pytest.raises(DatabaseTimeout):
+                await plain_rows(session, slow, {"pause": 5})
+            connection = await session.connection()
+            assert not connection.sync_connection.info.get("query_started")
+        assert len(sent) == 1, "one wait for the timeout, not a second one through SQLAlchemy"
+        assert direct.fell_back == 0
+    finally:
+        await engine.dispose()

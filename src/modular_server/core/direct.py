@@ -20,7 +20,9 @@ a direct read.
 
 When anything is unusual - first sighting of a statement, a statement built per request, an
 expanding ``IN``, a required parameter missing, any error of the driver - the read goes
-through SQLAlchemy as before, which raises exactly what it always raised.
+through SQLAlchemy as before, which raises exactly what it always raised - but for the driver's
+``command_timeout``, answered at once with the :class:`DatabaseTimeout` SQLAlchemy's path turns
+it into (reading again would wait as long once more).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from sqlalchemy import Row, Select
 from sqlalchemy.engine import Compiled, Dialect
 from sqlalchemy.engine.result import result_tuple
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from modular_server.core.errors import DatabaseTimeout
 
 #: key of the :class:`DirectReads` in the ``info`` of the sessions the core hands out
 DIRECT_READS = "modular_server.direct_reads"
@@ -148,6 +152,9 @@ class DirectReads:
             self.abandoned(sync)
             if not isinstance(exc, Exception):
                 raise  # cancelled: the request is gone
+            if isinstance(exc, TimeoutError):
+                # the driver's command_timeout: reading again would wait as long once more
+                raise DatabaseTimeout(f"statement not finished in time: {type(exc).__name__}") from exc
             self.fell_back += 1
             return None  # read again through SQLAlchemy, which raises (and invalidates) as ever
         dispatch.after_cursor_execute(sync, _Fetched(len(records)), plan.sql, arguments, None, False)
